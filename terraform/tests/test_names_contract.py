@@ -1,0 +1,129 @@
+"""One source of truth for names: modules/names -> Helm values -> docs -> DAG config defaults."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import platform_values
+import pytest
+import yaml
+from tfcontract import ENVS, MODULES_DIR, PLATFORM_KEYS, REPO_ROOT, evaluate_names, terraform_binary
+
+DOC = REPO_ROOT / "docs" / "platform-names.md"
+PIPELINE_CONFIG = REPO_ROOT / "airflow" / "pipeline" / "src" / "caec_pipeline" / "config.py"
+
+
+def doc_platform_example() -> dict[str, Any]:
+    """The `platform:` YAML example of docs/platform-names.md."""
+    text = DOC.read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.S)
+    examples = [yaml.safe_load(b) for b in blocks if b.lstrip().startswith("platform:")]
+    assert len(examples) == 1, "docs/platform-names.md should have exactly one platform example"
+    platform: dict[str, Any] = examples[0]["platform"]
+    return platform
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_committed_platform_values_match_terraform(env: str) -> None:
+    path = platform_values.values_path(env)
+    assert path.is_file(), f"{path} is missing: run `make platform-values ENV={env}`"
+    assert path.read_text(encoding="utf-8") == platform_values.render(env), (
+        f"{path.name} drifted from terraform/modules/names + envs/{env}/terraform.tfvars: "
+        f"run `make platform-values ENV={env}` and commit"
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_values_file_is_the_contract_shape(env: str, env_outputs: dict[str, dict[str, Any]]) -> None:
+    values = yaml.safe_load(platform_values.values_path(env).read_text(encoding="utf-8"))
+    assert list(values) == ["platform"]
+    assert tuple(values["platform"]) == PLATFORM_KEYS
+    assert values["platform"] == env_outputs[env]["platform"]
+    assert values["platform"]["env"] == env
+
+
+def test_docs_example_is_what_the_names_module_derives() -> None:
+    """The example in docs/platform-names.md is exactly the module's output for its sample inputs."""
+    example = doc_platform_example()
+    derived = evaluate_names(
+        {
+            "project_id": example["projectId"],
+            "region": example["region"],
+            "env": example["env"],
+            "bigquery_location": example["bigqueryLocation"],
+        }
+    )["platform"]
+    assert derived == example
+
+
+def test_names_differ_between_envs(env_outputs: dict[str, dict[str, Any]]) -> None:
+    dev, prod = (env_outputs[e]["platform"] for e in ("dev", "prod"))
+    assert set(dev["buckets"].values()).isdisjoint(prod["buckets"].values())
+    assert set(dev["datasets"].values()).isdisjoint(prod["datasets"].values())
+
+
+def pipeline_config_defaults() -> dict[str, Any]:
+    """Class-level defaults of caec_pipeline.config.PipelineConfig, read with ast (other venv)."""
+    if not PIPELINE_CONFIG.is_file():
+        pytest.skip(f"{PIPELINE_CONFIG} not present yet: DAG config check skipped")
+    tree = ast.parse(PIPELINE_CONFIG.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "PipelineConfig":
+            return {
+                stmt.target.id: ast.literal_eval(stmt.value)
+                for stmt in node.body
+                if isinstance(stmt, ast.AnnAssign)
+                and isinstance(stmt.target, ast.Name)
+                and isinstance(stmt.value, ast.Constant)
+            }
+    raise AssertionError("PipelineConfig not found in caec_pipeline/config.py")
+
+
+def test_dag_config_defaults_follow_the_naming_scheme() -> None:
+    """The DAG's local defaults are the names module's names for env `local`."""
+    defaults = pipeline_config_defaults()
+    local = evaluate_names({"project_id": "my-project", "region": "europe-west1", "env": "local"})["platform"]
+    assert defaults["env"] == local["env"] == "local"
+    assert defaults["bq_staging_dataset"] == local["datasets"]["staging"]
+    assert defaults["bq_marts_dataset"] == local["datasets"]["marts"]
+    assert defaults["bq_location"] == local["bigqueryLocation"]
+    assert defaults["jobs_namespace"] == local["namespaces"]["jobs"]
+    assert defaults["spark_service_account"] == local["serviceAccounts"]["spark"]["name"]
+    assert defaults["dbt_service_account"] == local["serviceAccounts"]["dbt"]["name"]
+    assert (
+        local["serviceAccounts"]["spark"]["namespace"]
+        == local["serviceAccounts"]["dbt"]["namespace"]
+        == defaults["jobs_namespace"]
+    )
+
+
+def test_names_module_terraform_tests_pass() -> None:
+    """Real `terraform test` of modules/names (provider-free, so it runs offline)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "TF_DATA_DIR": str(Path(tmp) / ".terraform"), "CHECKPOINT_DISABLE": "1"}
+        proc = subprocess.run(
+            [terraform_binary(), "test", "-no-color"],
+            cwd=MODULES_DIR / "names",
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"Success! [1-9]\d* passed, 0 failed", proc.stdout), proc.stdout
+
+
+def test_platform_values_check_mode_reports_drift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--check fails on a stale file and passes on a fresh one (the drift test's own guard)."""
+    monkeypatch.setattr(platform_values, "HELM_VALUES_DIR", tmp_path)
+    monkeypatch.setattr(platform_values, "values_path", lambda env: tmp_path / f"{env}.platform.yaml")
+    (tmp_path / "dev.platform.yaml").write_text("platform: {}\n", encoding="utf-8")
+    assert platform_values.main(["--check", "dev"]) == 1
+    (tmp_path / "dev.platform.yaml").write_text(platform_values.render("dev"), encoding="utf-8")
+    assert platform_values.main(["--check", "dev"]) == 0
