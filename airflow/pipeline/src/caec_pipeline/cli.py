@@ -1,0 +1,202 @@
+"""Command line: ``python -m caec_pipeline {run,dq-gate,publish,config}``.
+
+``run`` is the embedded default (what ``make run`` calls). ``dq-gate`` and ``publish`` are the last two
+steps of the daily DAG, callable on their own (the DAG's local mode runs them; so can a person
+re-checking a day). Exit codes: 0 ok, 1 a stage or the gate failed, 2 bad usage or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import date
+
+from caec_pipeline import __version__
+from caec_pipeline.config import INPUT_FORMATS, ConfigError, PipelineConfig
+from caec_pipeline.dq import DQThresholds, ManifestError, evaluate_manifests, load_manifests
+from caec_pipeline.publish import publish
+from caec_pipeline.runner import (
+    DEFAULT_DAYS,
+    DEFAULT_EVENTS,
+    DEFAULT_SAMPLE_START,
+    RunOptions,
+    StageFailed,
+    format_summary,
+    run_pipeline,
+)
+from caec_pipeline.steps import check_range, parse_day
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m caec_pipeline",
+        description="CAEC pipeline: run the whole clickstream pipeline locally, or its gate/publish steps.",
+        epilog="Configuration comes from CAEC_* environment variables (docs/platform-names.md); "
+        "every one has a local default.",
+    )
+    parser.add_argument("--version", action="version", version=f"caec_pipeline {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log configuration details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser(
+        "run",
+        help="sample data (or your logs) -> Spark sessions -> dbt marts on DuckDB -> dashboard -> DQ gate",
+        description="Run the embedded-default pipeline end to end on this machine. Without --input it "
+        f"generates {DEFAULT_EVENTS:,} synthetic events over {DEFAULT_DAYS} days from {DEFAULT_SAMPLE_START}.",
+    )
+    run.add_argument(
+        "--input", metavar="PATH", help="your own raw logs (file or folder; .gz read transparently)"
+    )
+    run.add_argument(
+        "--format", choices=INPUT_FORMATS, help="format of --input (default: CAEC_INPUT_FORMAT, i.e. jsonl)"
+    )
+    run.add_argument(
+        "--events", type=_positive, default=DEFAULT_EVENTS, help="synthetic events (default %(default)s)"
+    )
+    run.add_argument("--seed", type=int, default=1, help="generator seed (default %(default)s)")
+    run.add_argument("--start", type=_day, metavar="DATE", help="first day, YYYY-MM-DD")
+    run.add_argument(
+        "--end", type=_day, metavar="DATE", help="day after the last one (exclusive), YYYY-MM-DD"
+    )
+    run.add_argument(
+        "--days",
+        type=_positive,
+        default=DEFAULT_DAYS,
+        help="days of synthetic data when --end is not given (default %(default)s)",
+    )
+    run.add_argument("--open", action="store_true", help="open the dashboard in a browser at the end")
+    run.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="keep earlier local outputs (default: a run replaces them)",
+    )
+    run.add_argument("--no-dq-fail", action="store_true", help="report a failed data-quality gate but exit 0")
+
+    for name, text in (
+        ("dq-gate", "check the Spark run manifests of [START, END) against the CAEC_DQ_MAX_* thresholds"),
+        ("publish", "run the gate, then mark each day of [START, END) as published (idempotent)"),
+    ):
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.add_argument("--start", type=_day, required=True, metavar="DATE", help="first day, YYYY-MM-DD")
+        cmd.add_argument(
+            "--end", type=_day, required=True, metavar="DATE", help="day after the last (exclusive)"
+        )
+        cmd.add_argument("--json", action="store_true", help="print the verdict as JSON")
+
+    sub.add_parser("config", help="print the resolved configuration (salt masked)")
+    return parser
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (a timeout, a killed CI job) unwinds like Ctrl-C, so running stages are stopped too."""
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        cfg = PipelineConfig.from_env()
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            return _run(cfg, args)
+        if args.command == "config":
+            print(json.dumps(cfg.describe(), indent=2))
+            return EXIT_OK
+        return _gate(cfg, args, publish_days=args.command == "publish")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+
+
+def _run(cfg: PipelineConfig, args: argparse.Namespace) -> int:
+    if args.input is None and args.format is not None and args.format != cfg.input_format:
+        # the generator writes the requested format; keep config and job in agreement
+        cfg = PipelineConfig.from_env({**cfg.to_env(), "CAEC_INPUT_FORMAT": args.format}, cfg.repo_root)
+    opts = RunOptions(
+        input_uri=args.input,
+        input_format=args.format,
+        events=args.events,
+        seed=args.seed,
+        start=args.start,
+        end=args.end,
+        days=args.days,
+        open_dashboard=args.open,
+        keep_existing=args.keep_existing,
+    )
+    try:
+        summary = run_pipeline(cfg, opts, sys.stdout)
+    except StageFailed as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except (ManifestError, RuntimeError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(format_summary(summary, cfg))
+    if summary.dq and not summary.dq.passed and not args.no_dq_fail:
+        print(
+            "\nerror: the data-quality gate failed (see above); the outputs are written but not fit to publish. "
+            "Re-run with --no-dq-fail (make run ARGS=--no-dq-fail) to accept them.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _gate(cfg: PipelineConfig, args: argparse.Namespace, *, publish_days: bool) -> int:
+    check_range(args.start, args.end)
+    try:
+        manifests = load_manifests(cfg.staging_uri, args.start, args.end)
+    except ManifestError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    result = evaluate_manifests(manifests, DQThresholds.from_config(cfg))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    else:
+        print(result.message)
+    if not result.passed:
+        return EXIT_FAILED
+    if publish_days:
+        for uri in publish(cfg, args.start, args.end, result):
+            print(f"published {uri}", file=sys.stderr if args.json else sys.stdout)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""Data-quality gate over the Spark job's run manifests (docs/data-contract.md, "manifests").
+
+The gate is the last line of defence before a day is published: it fails when a manifest does not
+reconcile (``read == valid + quarantined + filtered`` and ``valid == human + bot``) or when the
+quarantine, bot or late shares exceed the configured thresholds. Evaluation is a pure function of
+the manifests, so the DAG's gate task, ``caec_pipeline dq-gate`` and ``run`` share one verdict.
+
+Shares are taken over the records the run was responsible for (``valid + quarantined``; ``filtered``
+records are look-back context or outside the window and belong to other runs):
+quarantine share = quarantined / (valid + quarantined), bot share = bot / valid, late share = late / valid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from caec_pipeline.config import PipelineConfig, is_remote_uri, join_uri, local_path
+
+COUNT_KEYS = ("read", "valid", "quarantined", "filtered", "human", "bot", "late", "sessions")
+
+
+@dataclass(frozen=True)
+class DQThresholds:
+    """Maximum acceptable shares (0..1); from ``CAEC_DQ_MAX_*`` via :meth:`from_config`."""
+
+    max_quarantine_share: float = 0.05
+    max_bot_share: float = 0.5
+    max_late_share: float = 0.1
+
+    @classmethod
+    def from_config(cls, cfg: PipelineConfig) -> DQThresholds:
+        return cls(cfg.dq_max_quarantine_share, cfg.dq_max_bot_share, cfg.dq_max_late_share)
+
+
+@dataclass(frozen=True)
+class DQResult:
+    """Verdict of the gate: ``passed``, one line per failure, and the summed counts for reporting."""
+
+    passed: bool
+    failures: list[str]
+    totals: dict[str, int]
+    shares: dict[str, float]
+    run_ids: list[str] = field(default_factory=list)
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        """Human-readable verdict; on failure every problem on its own line."""
+        runs = ", ".join(self.run_ids) or "no runs"
+        if self.passed:
+            return f"data-quality gate passed ({runs}): " + ", ".join(
+                f"{k} share {v:.2%}" for k, v in self.shares.items()
+            )
+        return f"data-quality gate FAILED ({runs}):\n" + "\n".join(f"  - {f}" for f in self.failures)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "failures": self.failures,
+            "totals": self.totals,
+            "shares": self.shares,
+            "run_ids": self.run_ids,
+            "quarantined_by_reason": self.quarantined_by_reason,
+        }
+
+
+class ManifestError(RuntimeError):
+    """Manifests missing or unreadable: the gate cannot give a verdict."""
+
+
+def _count(counts: Mapping[str, Any], key: str) -> int:
+    value = counts.get(key, 0)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0
+
+
+def _share(numerator: int, denominator: int) -> float:
+    return numerator / denominator if denominator else 0.0
+
+
+def check_manifest(manifest: Mapping[str, Any]) -> list[str]:
+    """Reconciliation problems of one manifest (empty list when it adds up)."""
+    run = manifest.get("run_id", "?")
+    counts = manifest.get("counts")
+    if not isinstance(counts, Mapping):
+        return [f"run {run}: manifest has no 'counts' object (not a caec_spark manifest?)"]
+    missing = [k for k in ("read", "valid", "quarantined", "filtered", "human", "bot") if k not in counts]
+    if missing:
+        return [f"run {run}: manifest counts lack {', '.join(missing)}"]
+    c = {k: _count(counts, k) for k in COUNT_KEYS}
+    problems = []
+    if manifest.get("reconciled") is not True:
+        problems.append(f"run {run}: the job marked the manifest as not reconciled")
+    if c["read"] != c["valid"] + c["quarantined"] + c["filtered"]:
+        problems.append(
+            f"run {run}: read {c['read']} != valid {c['valid']} + quarantined {c['quarantined']} "
+            f"+ filtered {c['filtered']} (records lost or double-counted)"
+        )
+    if c["valid"] != c["human"] + c["bot"]:
+        problems.append(f"run {run}: valid {c['valid']} != human {c['human']} + bot {c['bot']}")
+    by_reason = counts.get("quarantined_by_reason")
+    if (
+        isinstance(by_reason, Mapping)
+        and by_reason
+        and sum(_count(by_reason, k) for k in by_reason) != c["quarantined"]
+    ):
+        problems.append(f"run {run}: quarantined_by_reason does not sum to quarantined {c['quarantined']}")
+    return problems
+
+
+def evaluate_manifests(manifests: list[dict[str, Any]], thresholds: DQThresholds) -> DQResult:
+    """Gate verdict over the runs of a window: reconciliation of each, thresholds over their sum."""
+    failures: list[str] = []
+    totals = dict.fromkeys(COUNT_KEYS, 0)
+    by_reason: dict[str, int] = {}
+    if not manifests:
+        failures.append(
+            "no run manifest found for the window: did the sessionize step run and write manifests/?"
+        )
+    for manifest in manifests:
+        failures.extend(check_manifest(manifest))
+        raw_counts = manifest.get("counts")
+        counts: Mapping[str, Any] = raw_counts if isinstance(raw_counts, Mapping) else {}
+        for key in COUNT_KEYS:
+            totals[key] += _count(counts, key)
+        reasons = counts.get("quarantined_by_reason")
+        if isinstance(reasons, Mapping):
+            for reason in reasons:
+                by_reason[str(reason)] = by_reason.get(str(reason), 0) + _count(reasons, reason)
+    in_scope = totals["valid"] + totals["quarantined"]
+    shares = {
+        "quarantine": _share(totals["quarantined"], in_scope),
+        "bot": _share(totals["bot"], totals["valid"]),
+        "late": _share(totals["late"], totals["valid"]),
+    }
+    if manifests and in_scope == 0:
+        failures.append("the runs read no records inside the window: is the raw data for these days present?")
+    limits = {
+        "quarantine": (thresholds.max_quarantine_share, "CAEC_DQ_MAX_QUARANTINE_SHARE"),
+        "bot": (thresholds.max_bot_share, "CAEC_DQ_MAX_BOT_SHARE"),
+        "late": (thresholds.max_late_share, "CAEC_DQ_MAX_LATE_SHARE"),
+    }
+    for name, (limit, variable) in limits.items():
+        if shares[name] > limit:
+            failures.append(
+                f"{name} share {shares[name]:.2%} exceeds the threshold {limit:.2%} ({variable}); "
+                f"investigate the input or raise {variable} if this is expected"
+            )
+    return DQResult(
+        passed=not failures,
+        failures=failures,
+        totals=totals,
+        shares=shares,
+        run_ids=[str(m.get("run_id", "?")) for m in manifests],
+        quarantined_by_reason=dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+    )
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+def _window(manifest: Mapping[str, Any]) -> tuple[date, date] | None:
+    window = manifest.get("window")
+    if not isinstance(window, Mapping):
+        return None
+    try:
+        return date.fromisoformat(str(window["start"])), date.fromisoformat(str(window["end"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def select_manifests(manifests: Iterable[dict[str, Any]], start: date, end: date) -> list[dict[str, Any]]:
+    """The runs that count for ``[start, end)``: windows overlapping it, the latest run per window.
+
+    A re-run of a day replaces that day's partitions, so only its newest manifest describes what is
+    published; older manifests of the same window are history.
+    """
+    latest: dict[tuple[date, date], dict[str, Any]] = {}
+    for manifest in manifests:
+        window = _window(manifest)
+        if window is None or not (window[0] < end and start < window[1]):
+            continue
+        current = latest.get(window)
+        if current is None or str(manifest.get("finished_at", "")) >= str(current.get("finished_at", "")):
+            latest[window] = manifest
+    return [latest[w] for w in sorted(latest)]
+
+
+def read_manifest_texts(manifests_uri: str) -> list[tuple[str, str]]:
+    """(name, JSON text) of every manifest under ``manifests_uri`` (local path, file:// or gs://)."""
+    if is_remote_uri(manifests_uri):
+        return _read_gcs(manifests_uri)
+    directory = local_path(manifests_uri)
+    if not directory.is_dir():
+        return []
+    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.json"))]
+
+
+def _read_gcs(uri: str) -> list[tuple[str, str]]:
+    if not uri.startswith("gs://"):
+        raise ManifestError(f"cannot read manifests from {uri!r}: only local paths and gs:// are supported")
+    try:
+        from google.cloud import storage
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ManifestError(
+            f"reading manifests from {uri} needs the google-cloud-storage package "
+            "(installed in the Airflow image); install it or point CAEC_STAGING_URI at a local path"
+        ) from exc
+    bucket_name, _, prefix = uri[len("gs://") :].partition("/")
+    client = storage.Client()
+    out = []
+    for blob in client.list_blobs(bucket_name, prefix=prefix.rstrip("/") + "/"):
+        if blob.name.endswith(".json"):
+            out.append((blob.name.rsplit("/", 1)[-1], blob.download_as_text()))
+    return out
+
+
+def load_manifests(staging_uri: str, start: date, end: date) -> list[dict[str, Any]]:
+    """Manifests under ``<staging>/manifests/`` that count for ``[start, end)`` (see select_manifests)."""
+    parsed = []
+    for name, text in read_manifest_texts(join_uri(staging_uri, "manifests")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ManifestError(
+                f"manifest {name} under {staging_uri}/manifests is not valid JSON: {exc}"
+            ) from exc
+        if isinstance(data, dict):
+            parsed.append(data)
+    return select_manifests(parsed, start, end)

@@ -1,0 +1,155 @@
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from caec_pipeline.dq import (
+    DQThresholds,
+    ManifestError,
+    check_manifest,
+    evaluate_manifests,
+    load_manifests,
+    select_manifests,
+)
+
+T = DQThresholds(max_quarantine_share=0.05, max_bot_share=0.5, max_late_share=0.1)
+
+
+def manifest(
+    run_id: str = "r1",
+    start: str = "2026-11-02",
+    end: str = "2026-11-03",
+    finished: str = "2026-11-03T01:00:00Z",
+    **counts: Any,
+) -> dict[str, Any]:
+    c = {
+        "read": 1000,
+        "valid": 960,
+        "quarantined": 20,
+        "filtered": 20,
+        "human": 900,
+        "bot": 60,
+        "late": 10,
+        "sessions": 300,
+        "human_sessions": 280,
+        "bot_sessions": 20,
+        "quarantined_by_reason": {"parse_error": 15, "bad_timestamp": 5},
+    }
+    c.update(counts)
+    return {
+        "run_id": run_id,
+        "finished_at": finished,
+        "window": {"start": start, "end": end, "lookback_hours": 6},
+        "counts": c,
+        "reconciled": True,
+    }
+
+
+def test_a_clean_manifest_passes_with_shares() -> None:
+    result = evaluate_manifests([manifest()], T)
+    assert result.passed, result.message
+    assert result.shares["quarantine"] == pytest.approx(20 / 980)
+    assert result.shares["bot"] == pytest.approx(60 / 960)
+    assert result.shares["late"] == pytest.approx(10 / 960)
+    assert result.totals["read"] == 1000 and result.run_ids == ["r1"]
+    assert result.quarantined_by_reason == {"parse_error": 15, "bad_timestamp": 5}
+    assert "passed" in result.message
+
+
+def test_unreconciled_manifest_fails_with_the_arithmetic() -> None:
+    result = evaluate_manifests([manifest(read=1001)], T)
+    assert not result.passed
+    assert "read 1001 != valid 960 + quarantined 20 + filtered 20" in result.message
+    bad_split = evaluate_manifests([manifest(human=899)], T)
+    assert "valid 960 != human 899 + bot 60" in bad_split.message
+    flagged = manifest()
+    flagged["reconciled"] = False
+    assert "not reconciled" in evaluate_manifests([flagged], T).message
+
+
+def test_every_threshold_breach_is_listed() -> None:
+    m = manifest(
+        read=1000,
+        valid=800,
+        quarantined=200,
+        filtered=0,
+        human=300,
+        bot=500,
+        late=100,
+        quarantined_by_reason={"parse_error": 200},
+    )
+    result = evaluate_manifests([m], T)
+    assert not result.passed
+    text = result.message
+    assert "quarantine share 20.00% exceeds the threshold 5.00% (CAEC_DQ_MAX_QUARANTINE_SHARE)" in text
+    assert "bot share 62.50% exceeds the threshold 50.00% (CAEC_DQ_MAX_BOT_SHARE)" in text
+    assert "late share 12.50% exceeds" in text
+    assert len(result.failures) == 3
+    assert evaluate_manifests([m], DQThresholds(1.0, 1.0, 1.0)).passed
+
+
+def test_no_manifest_or_no_records_fails() -> None:
+    assert "no run manifest found" in evaluate_manifests([], T).message
+    empty = manifest(
+        read=0, valid=0, quarantined=0, filtered=0, human=0, bot=0, late=0, quarantined_by_reason={}
+    )
+    assert "read no records" in evaluate_manifests([empty], T).message
+
+
+def test_malformed_manifests_are_reported_not_crashed_on() -> None:
+    assert "no 'counts'" in check_manifest({"run_id": "x"})[0]
+    assert "lack" in check_manifest({"run_id": "x", "counts": {"read": 1}})[0]
+    reasons = manifest(quarantined_by_reason={"parse_error": 1})
+    assert "quarantined_by_reason does not sum" in check_manifest(reasons)[0]
+
+
+def test_thresholds_sum_over_runs() -> None:
+    a = manifest("a", "2026-11-02", "2026-11-03")
+    b = manifest(
+        "b",
+        "2026-11-03",
+        "2026-11-04",
+        quarantined=120,
+        filtered=0,
+        read=1080,
+        quarantined_by_reason={"parse_error": 120},
+    )
+    result = evaluate_manifests([a, b], T)
+    assert result.totals["quarantined"] == 140
+    assert result.shares["quarantine"] == pytest.approx(140 / (1920 + 140))
+    assert not result.passed and result.run_ids == ["a", "b"]
+
+
+def test_select_keeps_the_latest_run_per_window_and_overlapping_windows() -> None:
+    old = manifest("old", finished="2026-11-03T01:00:00Z")
+    new = manifest("new", finished="2026-11-04T01:00:00Z")
+    other_day = manifest("later", "2026-11-05", "2026-11-06")
+    wide = manifest("wide", "2026-10-01", "2026-12-01")
+    chosen = select_manifests([new, old, other_day, wide], date(2026, 11, 2), date(2026, 11, 3))
+    assert [m["run_id"] for m in chosen] == ["wide", "new"]
+    assert select_manifests([{"run_id": "nowindow"}], date(2026, 11, 2), date(2026, 11, 3)) == []
+
+
+def test_load_manifests_from_a_local_staging_dir(tmp_path: Path) -> None:
+    mdir = tmp_path / "manifests"
+    mdir.mkdir()
+    (mdir / "run_id=a.json").write_text(json.dumps(manifest("a")))
+    (mdir / "run_id=b.json").write_text(json.dumps(manifest("b", "2026-11-09", "2026-11-10")))
+    (mdir / "notes.txt").write_text("ignored")
+    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == ["a"]
+    assert [
+        m["run_id"] for m in load_manifests(f"file://{tmp_path}", date(2026, 11, 1), date(2026, 11, 30))
+    ] == ["a", "b"]
+    assert load_manifests(str(tmp_path / "nothing"), date(2026, 11, 2), date(2026, 11, 3)) == []
+    (mdir / "run_id=c.json").write_text("{not json")
+    with pytest.raises(ManifestError, match=r"run_id=c.json .* not valid JSON"):
+        load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
+
+
+def test_unsupported_remote_scheme() -> None:
+    with pytest.raises(ManifestError, match="only local paths and gs://"):
+        load_manifests("s3://bucket/staging", date(2026, 11, 2), date(2026, 11, 3))
