@@ -1,0 +1,178 @@
+"""The SparkApplication rendered for a logical date: valid v1beta2, with our names, sizes and GCS setup."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, TEMPLATE, run_context
+
+from caec_airflow.spark_app import (
+    SALT_SECRET_NAME,
+    SPARK_MAIN_FILE,
+    SPARK_VERSION,
+    SparkSizing,
+    load_template,
+    render_spark_application,
+)
+from caec_pipeline.config import PipelineConfig
+from caec_pipeline.steps import sessionize_args
+
+CRD = Path("/work/shared/schemas/spark-operator/sparkoperator.k8s.io_sparkapplications.yaml")
+DAY, NEXT = date(2026, 11, 2), date(2026, 11, 3)
+
+
+def gke() -> PipelineConfig:
+    return PipelineConfig.from_env(GKE_ENV, repo_root=REPO_ROOT)
+
+
+def render(cfg: PipelineConfig, **kwargs: Any) -> dict[str, Any]:
+    return render_spark_application(load_template(TEMPLATE), cfg, DAY, NEXT, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def crd_schema() -> dict[str, Any]:
+    if not CRD.exists():
+        pytest.skip(f"SparkApplication CRD schema not found at {CRD} (../shared/schemas is absent here)")
+    crd = yaml.safe_load(CRD.read_text())
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1beta2"]
+    return version["schema"]["openAPIV3Schema"]
+
+
+@pytest.mark.parametrize("env", [GKE_ENV, KIND_ENV], ids=["gke", "kind"])
+def test_rendered_application_validates_against_the_crd(
+    crd_schema: dict[str, Any], env: dict[str, str]
+) -> None:
+    doc = render(PipelineConfig.from_env(env, repo_root=REPO_ROOT))
+    jsonschema.Draft7Validator(crd_schema).validate(doc)
+    assert doc["apiVersion"] == "sparkoperator.k8s.io/v1beta2"
+    assert doc["kind"] == "SparkApplication"
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", doc["metadata"]["name"])
+
+
+def test_schema_catches_a_broken_application(crd_schema: dict[str, Any]) -> None:
+    """Guards the guard: the validation above is not vacuous."""
+    doc = render(gke())
+    doc["spec"]["type"] = "Ruby"
+    del doc["spec"]["driver"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(crd_schema).validate(doc)
+
+
+def test_job_image_arguments_and_identity() -> None:
+    cfg = gke()
+    spec = render(cfg)["spec"]
+    assert spec["type"] == "Python" and spec["mode"] == "cluster"
+    assert spec["image"] == "europe-west1-docker.pkg.dev/my-project/caec-dev/caec-spark:0123abc"
+    assert spec["mainApplicationFile"] == SPARK_MAIN_FILE and SPARK_MAIN_FILE.startswith("local://")
+    assert spec["arguments"] == sessionize_args(cfg, DAY, NEXT)
+    assert spec["arguments"][spec["arguments"].index("--start") + 1] == "2026-11-02"
+    assert spec["arguments"][spec["arguments"].index("--end") + 1] == "2026-11-03"
+    assert (
+        spec["arguments"][spec["arguments"].index("--output") + 1]
+        == "gs://my-project-caec-dev-staging/staging"
+    )
+    assert spec["restartPolicy"] == {"type": "Never"}
+    # Workload Identity: the same KSA on the driver and on every executor.
+    assert spec["driver"]["serviceAccount"] == spec["executor"]["serviceAccount"] == "caec-spark"
+    assert render(cfg)["metadata"]["namespace"] == "caec-jobs"
+
+
+def test_resources_and_dynamic_allocation() -> None:
+    sizing = SparkSizing(executor_memory="6g", max_executors=12)
+    spec = render(gke(), sizing=sizing)["spec"]
+    assert spec["driver"]["cores"] == 1 and spec["driver"]["memory"] == "2g"
+    assert spec["driver"]["coreLimit"] == "1200m" and spec["driver"]["memoryOverhead"] == "512m"
+    assert spec["executor"]["cores"] == 2 and spec["executor"]["memory"] == "6g"
+    assert spec["dynamicAllocation"] == {
+        "enabled": True,
+        "shuffleTrackingEnabled": True,
+        "initialExecutors": 1,
+        "minExecutors": 1,
+        "maxExecutors": 12,
+    }
+    assert spec["sparkConf"]["spark.sql.sources.partitionOverwriteMode"] == "dynamic"
+    with pytest.raises(ValueError, match="min_executors"):
+        SparkSizing(min_executors=3, max_executors=2)
+
+
+def test_gcs_connector_uses_workload_identity() -> None:
+    hadoop = render(gke())["spec"]["hadoopConf"]
+    assert hadoop["fs.gs.impl"] == "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFileSystem"
+    assert hadoop["fs.AbstractFileSystem.gs.impl"] == "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFS"
+    assert hadoop["fs.gs.auth.type"] == "APPLICATION_DEFAULT"
+    assert hadoop["fs.gs.project.id"] == "my-project"
+    assert all(isinstance(v, str) for v in hadoop.values())
+
+
+def test_pods_are_non_root_and_the_salt_stays_in_a_secret() -> None:
+    spec = render(gke())["spec"]
+    for role in ("driver", "executor"):
+        pod, container = spec[role]["podSecurityContext"], spec[role]["securityContext"]
+        assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert container["allowPrivilegeEscalation"] is False
+        assert container["capabilities"] == {"drop": ["ALL"]}
+        env = {e["name"]: e for e in spec[role]["env"]}
+        assert env["CAEC_IDENTITY_SALT"]["valueFrom"]["secretKeyRef"]["name"] == SALT_SECRET_NAME
+        assert "a-real-secret-salt" not in yaml.safe_dump(spec)
+        # Loopback binding is for laptops: in a pod it would cut executors off the driver.
+        assert "SPARK_LOCAL_IP" not in env and "PYSPARK_PYTHON" not in env
+
+
+def test_shared_volume_only_when_configured() -> None:
+    assert "volumes" not in render(gke())["spec"]
+    spec = render(PipelineConfig.from_env(KIND_ENV, repo_root=REPO_ROOT))["spec"]
+    assert spec["volumes"] == [{"name": "caec-data", "persistentVolumeClaim": {"claimName": "caec-data"}}]
+    for role in ("driver", "executor"):
+        assert spec[role]["volumeMounts"] == [{"name": "caec-data", "mountPath": "/data"}]
+    assert spec["image"] == "caec/caec-spark:e2e"
+
+
+def test_multi_day_window_gets_its_own_name() -> None:
+    doc = render_spark_application(load_template(TEMPLATE), gke(), DAY, date(2026, 11, 5))
+    assert doc["metadata"]["name"] == "caec-sessionize-20261102-20261105"
+
+
+def test_spark_version_matches_the_pinned_pyspark() -> None:
+    lock = (REPO_ROOT / "spark" / "requirements.lock").read_text()
+    match = re.search(r"^pyspark==(\S+)", lock, flags=re.MULTILINE)
+    assert match, "pyspark is not pinned in spark/requirements.lock"
+    assert match.group(1) == SPARK_VERSION
+
+
+def test_operator_renders_at_run_time_and_the_provider_accepts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The operator reads the config when it executes; the provider's launcher builds the CR body."""
+    from airflow.providers.cncf.kubernetes.operators.custom_object_launcher import CustomObjectLauncher
+
+    from caec_airflow.dag_factory import build_clickstream_daily
+
+    dag = build_clickstream_daily("kubernetes", template_path=TEMPLATE)
+    op: Any = dag.get_task("sessionize")
+    assert op.template_spec is None  # nothing rendered at parse time
+    for key, value in GKE_ENV.items():
+        monkeypatch.setenv(key, value)
+    doc = op.prepare(run_context("2026-11-02", "2026-11-03"))
+    assert op.namespace == "caec-jobs"
+    assert op.template_body == {"spark": doc}
+    launcher = CustomObjectLauncher(
+        name="caec-sessionize-20261102-x1",
+        namespace=op.namespace,
+        kube_client=None,
+        custom_obj_api=None,
+        template_body=op.template_body,
+    )
+    assert launcher.body["metadata"] == {
+        "name": "caec-sessionize-20261102-x1",
+        "namespace": "caec-jobs",
+        "labels": doc["metadata"]["labels"],
+    }
+    assert (launcher.api_group, launcher.api_version, launcher.plural) == (
+        "sparkoperator.k8s.io",
+        "v1beta2",
+        "sparkapplications",
+    )
