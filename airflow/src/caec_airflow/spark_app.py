@@ -29,8 +29,6 @@ PRIORITY_CLASS = "caec-pipeline"
 # Secret (in the jobs namespace) holding CAEC_IDENTITY_SALT, so the salt never appears in a CR.
 SALT_SECRET_NAME = "caec-pipeline-secrets"
 SALT_SECRET_KEY = "CAEC_IDENTITY_SALT"
-# Variables that only make sense for a local process (binding the driver to loopback breaks executors).
-_LOCAL_ONLY_ENV = frozenset({"SPARK_LOCAL_IP", "PYSPARK_PYTHON"})
 
 
 @dataclass(frozen=True)
@@ -73,15 +71,13 @@ def application_name(start: date, end: date) -> str:
 
 
 def spark_pod_env(cfg: PipelineConfig) -> list[dict[str, Any]]:
-    """Driver/executor env: caec_pipeline's spark_env minus local-only keys; the salt from a Secret.
+    """Driver/executor env: caec_pipeline's spark_env (kubernetes mode); the salt from a Secret.
 
     The development salt (laptop, kind) is passed as a value; any real salt is referenced from
     ``SALT_SECRET_NAME`` so it is never written into a SparkApplication anyone can ``get``.
     """
     env: list[dict[str, Any]] = []
     for key, value in sorted(spark_env(cfg).items()):
-        if key in _LOCAL_ONLY_ENV:
-            continue
         if key == "CAEC_IDENTITY_SALT" and not cfg.uses_dev_salt:
             env.append(
                 {

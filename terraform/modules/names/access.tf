@@ -18,7 +18,7 @@ locals {
     airflow = [
       { resource_type = "bucket", resource = "logs", role = "roles/storage.objectUser", why = "writes and reads remote task logs" },
       { resource_type = "bucket", resource = "raw", role = "roles/storage.objectViewer", why = "checks that a day's raw files arrived before the run starts" },
-      { resource_type = "bucket", resource = "staging", role = "roles/storage.objectViewer", why = "reads the run manifest to check that counts reconcile" },
+      { resource_type = "bucket", resource = "staging", role = "roles/storage.objectUser", why = "reads run manifests for the data-quality gate and writes the _published/ markers" },
     ]
     spark = [
       { resource_type = "bucket", resource = "raw", role = "roles/storage.objectViewer", why = "reads the raw click logs" },

@@ -126,12 +126,13 @@ def sessionize_command(
 
 
 def spark_env(cfg: PipelineConfig) -> dict[str, str]:
-    """Environment of the Spark job (local process or driver/executor pods): salt and pipeline names."""
-    return {
-        "CAEC_IDENTITY_SALT": cfg.identity_salt,
-        "CAEC_ENV": cfg.env,
-        "SPARK_LOCAL_IP": "127.0.0.1",
-    } | ({} if not cfg.is_local else {"PYSPARK_PYTHON": str(cfg.venv_python("spark"))})
+    """Environment of the Spark job (local process or driver/executor pods): salt and pipeline names.
+
+    Only a local process binds Spark to loopback and pins the venv's interpreter: in pods the driver
+    must be reachable by its executors and the image chooses its Python.
+    """
+    local = {"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": str(cfg.venv_python("spark"))}
+    return {"CAEC_IDENTITY_SALT": cfg.identity_salt, "CAEC_ENV": cfg.env} | (local if cfg.is_local else {})
 
 
 def generate_args(cfg: PipelineConfig, events: int, seed: int, start: date, days: int) -> list[str]:

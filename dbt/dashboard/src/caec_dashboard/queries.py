@@ -106,7 +106,8 @@ QUERIES: tuple[Query, ...] = (
                avg(time_on_page_s) as avg_time_on_page_s,
                sum(case when is_entry then 1 else 0 end) as entries
         from {t:fct_page_views}
-        where not is_bot and page_path is not null
+        -- the partition filter satisfies BigQuery's require_partition_filter on fct_page_views
+        where session_date >= date '1970-01-01' and not is_bot and page_path is not null
         group by page_path
         order by page_views desc, page_path
         limit 10
