@@ -1,0 +1,1 @@
+"""CAEC sessionization engine."""

@@ -1,0 +1,171 @@
+"""Command line: ``python -m caec_spark {sessionize,generate} ...`` (see --help of each)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import uuid
+from collections.abc import Sequence
+
+from caec_spark.config import FORMATS, RulesConfig, RunConfig, identity_salt
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m caec_spark",
+        description="CAEC sessionization engine: raw click logs -> sessionized events and sessions (PySpark).",
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser(
+        "sessionize",
+        help="sessionize raw logs for the window [start, end)",
+        description=(
+            "Read raw logs, quarantine bad records, classify bots and sessionize events for the window "
+            "[--start, --end). Writes events/, sessions/, quarantine/ (Parquet, partitioned by date) and "
+            "manifests/run_id=<id>.json under --output (docs/data-contract.md). Local mode (local[*]) "
+            "unless a Spark master is configured. Exit 0 ok, 1 failed (e.g. counts do not reconcile: nothing "
+            "published), 2 usage error."
+        ),
+    )
+    s.add_argument(
+        "--input",
+        required=True,
+        help="file, directory (recursive; dt=YYYY-MM-DD/ day dirs) or glob; local, file:// or gs://; gzip is transparent",
+    )
+    s.add_argument("--format", required=True, choices=FORMATS, help="raw format (docs/formats.md)")
+    s.add_argument(
+        "--output", required=True, help="output root URI (events/, sessions/, quarantine/, manifests/)"
+    )
+    s.add_argument(
+        "--start",
+        type=_date,
+        help="first UTC day of the window (YYYY-MM-DD); default: the first dt= day of the input",
+    )
+    s.add_argument(
+        "--end",
+        type=_date,
+        help="day after the last UTC day (exclusive); default: the day after the last dt= day",
+    )
+    s.add_argument("--quarantine-output", help="quarantine root URI (default: <output>/quarantine)")
+    s.add_argument(
+        "--lookback-hours",
+        type=int,
+        default=6,
+        help="hours before --start read for context when no visitor state exists (default 6)",
+    )
+    s.add_argument("--run-id", help="run id for the manifest and rows (default: <start>_<end>_<random>)")
+    s.add_argument("--config", help="rules JSON (keys of RulesConfig) overriding the defaults")
+    s.add_argument("--master", help="Spark master (default: the configured one, else local[*])")
+
+    g = sub.add_parser(
+        "generate",
+        help="write synthetic raw logs with ground truth",
+        description=(
+            "Write realistic synthetic click logs as DIR/dt=YYYY-MM-DD/part-00000.<ext>[.gz] plus ground truth "
+            "in DIR/_truth/ (true session key, is_bot, malformed per line). No Spark needed."
+        ),
+    )
+    g.add_argument("--events", type=int, required=True, help="approximate number of records to write")
+    g.add_argument("--format", required=True, choices=FORMATS)
+    g.add_argument("--seed", type=int, default=1)
+    g.add_argument("--output", required=True, help="output directory")
+    g.add_argument("--start", type=_date, default=dt.date(2026, 11, 1), help="first day (default 2026-11-01)")
+    g.add_argument("--days", type=int, default=3, help="number of days (default 3)")
+    g.add_argument(
+        "--malformed-rate", type=float, default=0.002, help="share of malformed lines (default 0.002)"
+    )
+    g.add_argument(
+        "--gzip", action=argparse.BooleanOptionalAction, default=True, help="gzip day files (default on)"
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "generate":
+        from caec_spark.jobs.generate import GenerateConfig, generate
+
+        try:
+            cfg = GenerateConfig(
+                events=args.events,
+                fmt=args.format,
+                seed=args.seed,
+                output=args.output,
+                start=args.start,
+                days=args.days,
+                malformed_rate=args.malformed_rate,
+                gzip=args.gzip,
+            )
+        except ValueError as exc:
+            print(f"caec-spark generate: error: {exc}", file=sys.stderr)
+            return 2
+        summary = generate(cfg)
+        print(summary.to_json())
+        return 0
+    return _sessionize(args)
+
+
+def _sessionize(args: argparse.Namespace) -> int:
+    from caec_spark import io
+    from caec_spark.jobs.sessionize import ReconciliationError, run
+    from caec_spark.session import get_spark
+    from caec_spark.splitter import file_day
+
+    try:
+        rules = RulesConfig.from_json(args.config) if args.config else RulesConfig()
+    except (OSError, ValueError, TypeError) as exc:
+        print(f"caec-spark sessionize: error: bad --config: {exc}", file=sys.stderr)
+        return 2
+    spark = get_spark(master=args.master)
+    try:
+        start, end = args.start, args.end
+        if start is None or end is None:
+            days = sorted({d for f in io.list_input_files(spark, args.input) if (d := file_day(f))})
+            if not days:
+                print(
+                    "caec-spark sessionize: error: --start and --end are required when the input has no "
+                    "dt=YYYY-MM-DD/ day directories to infer them from",
+                    file=sys.stderr,
+                )
+                return 2
+            start = start or dt.date.fromisoformat(days[0])
+            end = end or dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1)
+        run_id = args.run_id or f"{start.isoformat()}_{end.isoformat()}_{uuid.uuid4().hex[:8]}"
+        cfg = RunConfig(
+            input_uri=args.input,
+            fmt=args.format,
+            output_uri=args.output,
+            start=start,
+            end=end,
+            run_id=run_id,
+            lookback_hours=args.lookback_hours,
+            quarantine_uri=args.quarantine_output,
+            rules=rules,
+            salt=identity_salt(),
+        )
+        result = run(spark, cfg)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
+        return 2
+    except ReconciliationError as exc:
+        print(f"caec-spark sessionize: FAILED reconciliation: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        spark.stop()
+    import json
+
+    print(json.dumps({"manifest": result.manifest_uri, "counts": result.counts}, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

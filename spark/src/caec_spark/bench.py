@@ -1,0 +1,178 @@
+"""``make bench-spark``: Spark vs DuckDB sessionization of the same generated files (1M and 10M events).
+
+For each size: generate jsonl.gz day files once (reused when present), run
+``python -m caec_spark sessionize`` in a subprocess, then a DuckDB SQL sessionization (lag + running sum,
+the same 30-minute strict-gap rule) of the same files, also in a subprocess. Peak memory is the peak sum
+of RSS over the process tree (JVM + Python workers), sampled every 0.2 s with psutil. Prints events/s,
+peak RSS and the Spark/DuckDB time ratio. The 10M staging output stays in ``<out>/10m/staging`` (the dbt
+benchmark reuses it); raw in ``<out>/10m/raw``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+SIZES = {"20k": 20_000, "1m": 1_000_000, "10m": 10_000_000}  # 20k: a quick smoke size
+START, DAYS = "2026-11-01", 7
+
+DUCKDB_SQL = """
+SET threads TO {threads};
+CREATE OR REPLACE TEMP VIEW raw AS
+SELECT * FROM read_json('{raw}/dt=*/*.jsonl.gz', format='newline_delimited', ignore_errors=true,
+  columns={{event_ts:'VARCHAR', visitor_id:'VARCHAR', ip:'VARCHAR', user_agent:'VARCHAR', event_type:'VARCHAR',
+           page_url:'VARCHAR', referrer:'VARCHAR', item_id:'VARCHAR', price:'DOUBLE', revenue:'DOUBLE',
+           transaction_id:'VARCHAR'}});
+CREATE OR REPLACE TEMP TABLE ev AS
+SELECT sha256('{salt}|id:' || visitor_id)[1:32] AS visitor_id, TRY_CAST(event_ts AS TIMESTAMPTZ) AS ts, event_type,
+       page_url, referrer, user_agent, item_id, price, coalesce(revenue, 0) AS revenue, transaction_id
+FROM raw
+WHERE TRY_CAST(event_ts AS TIMESTAMPTZ) >= TIMESTAMPTZ '{start} 00:00:00+00'
+  AND TRY_CAST(event_ts AS TIMESTAMPTZ) < TIMESTAMPTZ '{start} 00:00:00+00' + INTERVAL {days} DAY
+  AND visitor_id IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE sess AS
+WITH g AS (
+  SELECT *, CASE WHEN lag(ts) OVER w IS NULL OR epoch(ts) - epoch(lag(ts) OVER w) > 1800 THEN 1 ELSE 0 END AS new_s
+  FROM ev WINDOW w AS (PARTITION BY visitor_id ORDER BY ts)
+)
+SELECT *, sum(new_s) OVER (PARTITION BY visitor_id ORDER BY ts ROWS UNBOUNDED PRECEDING) AS sn FROM g;
+COPY (SELECT *, CAST(ts AS DATE) AS event_date FROM sess) TO '{out}/events' (FORMAT parquet, PARTITION_BY (event_date), OVERWRITE_OR_IGNORE);
+COPY (
+  SELECT visitor_id, sn, min(ts) AS session_start, max(ts) AS session_end, count(*) AS event_count,
+         sum(CASE WHEN event_type = 'purchase' THEN revenue ELSE 0 END) AS revenue,
+         bool_or(event_type = 'purchase') AS is_converted, CAST(min(ts) AS DATE) AS session_date
+  FROM sess GROUP BY visitor_id, sn
+) TO '{out}/sessions' (FORMAT parquet, PARTITION_BY (session_date), OVERWRITE_OR_IGNORE);
+"""
+
+
+@dataclass
+class Measured:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+
+
+def _measure(cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None) -> Measured:
+    """Run a command, sampling the RSS of its whole process tree; stderr goes to ``log``."""
+    t0 = time.monotonic()
+    with open(log or os.devnull, "w") as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        peak = 0
+        stop = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            try:
+                root = psutil.Process(proc.pid)
+            except psutil.NoSuchProcess:
+                return
+            while not stop.is_set():
+                try:
+                    procs = [root, *root.children(recursive=True)]
+                    peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+                except psutil.Error:
+                    pass
+                stop.wait(0.2)
+
+        th = threading.Thread(target=sample, daemon=True)
+        th.start()
+        rc = proc.wait()
+        stop.set()
+        th.join()
+    return Measured(time.monotonic() - t0, peak / 2**20, rc)
+
+
+def _generate(raw: Path, events: int) -> int:
+    summary = raw / "_truth" / "summary.json"
+    if not summary.exists():
+        if raw.exists():
+            shutil.rmtree(raw)
+        print(f"bench: generating {events} events into {raw}", flush=True)
+        subprocess.run(
+            [sys.executable, "-m", "caec_spark", "generate", "--events", str(events), "--format", "jsonl", "--seed", "42",
+             "--output", str(raw), "--start", START, "--days", str(DAYS)],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    else:
+        print(f"bench: reusing {raw}", flush=True)
+    return int(json.loads(summary.read_text())["lines"])
+
+
+def run_size(out: Path, name: str, events: int, threads: int) -> dict[str, object]:
+    base = out / name
+    raw, staging, duck = base / "raw", base / "staging", base / "duckdb"
+    lines = _generate(raw, events)
+    end = (
+        __import__("datetime").date.fromisoformat(START) + __import__("datetime").timedelta(days=DAYS)
+    ).isoformat()
+    shutil.rmtree(staging, ignore_errors=True)
+    env = dict(os.environ)
+    env.setdefault(
+        "PYSPARK_SUBMIT_ARGS", f"--driver-memory {env.get('CAEC_BENCH_DRIVER_MEMORY', '6g')} pyspark-shell"
+    )
+    env.setdefault("CAEC_SHUFFLE_PARTITIONS", "8")
+    print(f"bench: {name} spark sessionize ...", flush=True)
+    spark = _measure(
+        [sys.executable, "-m", "caec_spark", "sessionize", "--input", str(raw), "--format", "jsonl", "--output", str(staging),
+         "--start", START, "--end", end, "--run-id", f"bench-{name}", "--master", f"local[{threads}]"],
+        env=env, log=base / "spark.log",
+    )  # fmt: skip
+    if spark.returncode != 0:
+        raise SystemExit(f"bench: spark run failed, see {base / 'spark.log'}")
+    shutil.rmtree(duck, ignore_errors=True)
+    duck.mkdir(parents=True)
+    sql = DUCKDB_SQL.format(raw=raw, out=duck, start=START, days=DAYS, threads=threads, salt="bench")
+    (base / "duckdb.sql").write_text(sql)
+    print(f"bench: {name} duckdb sessionize ...", flush=True)
+    script = f"import duckdb; duckdb.connect().execute(open({str(base / 'duckdb.sql')!r}).read())"
+    dk = _measure([sys.executable, "-c", script], log=base / "duckdb.log")
+    if dk.returncode != 0:
+        raise SystemExit(f"bench: duckdb run failed, see {base / 'duckdb.log'}")
+    return {
+        "size": name,
+        "records": lines,
+        "spark_s": round(spark.seconds, 1),
+        "spark_events_per_s": round(lines / spark.seconds),
+        "spark_peak_rss_mb": round(spark.peak_rss_mb),
+        "duckdb_s": round(dk.seconds, 1),
+        "duckdb_events_per_s": round(lines / dk.seconds),
+        "duckdb_peak_rss_mb": round(dk.peak_rss_mb),
+        "ratio_spark_over_duckdb": round(spark.seconds / dk.seconds, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m caec_spark.bench", description=__doc__.splitlines()[0] if __doc__ else None
+    )
+    p.add_argument("--out", default=".out/bench", help="bench directory (raw inputs are reused)")
+    p.add_argument("--sizes", default="1m,10m", help="comma-separated subset of 20k,1m,10m")
+    p.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="cores for both engines")
+    args = p.parse_args(argv)
+    out = Path(args.out).resolve()
+    results = [run_size(out, s, SIZES[s], args.threads) for s in args.sizes.split(",")]
+    print(
+        f"\n{'size':>5} {'records':>10} {'spark s':>8} {'spark ev/s':>11} {'spark MB':>9} {'duck s':>7} {'duck ev/s':>10} {'duck MB':>8} {'ratio':>6}"
+    )
+    for r in results:
+        print(
+            f"{r['size']:>5} {r['records']:>10} {r['spark_s']:>8} {r['spark_events_per_s']:>11} {r['spark_peak_rss_mb']:>9} "
+            f"{r['duckdb_s']:>7} {r['duckdb_events_per_s']:>10} {r['duckdb_peak_rss_mb']:>8} {r['ratio_spark_over_duckdb']:>6}"
+        )
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,416 @@
+"""The sessionize job: raw logs for [start, end) -> events/, sessions/, quarantine/, manifests/.
+
+Stages (each logs a progress line on stderr):
+  1 list   - input files; with a dt=YYYY-MM-DD layout only the days the window needs are read
+  2 read   - numbered raw lines (splitter: gzip, encoding, corrupt and empty files)
+  3 parse  - format parser -> canonical parsed record; validate -> quarantine reason
+  4 route  - quarantine / filtered / window / look-back context
+  5 state  - previous visitor state (``_state/visitors/as_of=<start>``) or, without it, the look-back
+  6 sessionize + bots + sessions
+  7 write  - everything staged under ``_tmp/<run_id>/``; reconcile counts
+  8 publish - replace exactly the produced partitions; manifest last
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from caec_spark import io
+from caec_spark.config import RunConfig, join_uri
+from caec_spark.formats import parse
+from caec_spark.log import progress
+from caec_spark.transforms.enrich import enrich, mask_ips
+from caec_spark.transforms.sessionize import ANCHOR_SCHEMA, anchors_from, sessionize
+from caec_spark.transforms.sessions import build_sessions, session_bots
+from caec_spark.transforms.validate import classify
+
+EVENT_COLUMNS = (
+    "event_id",
+    "event_ts",
+    "event_date",
+    "visitor_id",
+    "session_id",
+    "seq_in_session",
+    "event_type",
+    "page_url",
+    "page_path",
+    "referrer",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "item_id",
+    "category",
+    "brand",
+    "price",
+    "transaction_id",
+    "revenue",
+    "user_agent",
+    "device_type",
+    "http_status",
+    "is_bot",
+    "bot_reason",
+    "is_late",
+    "source_format",
+    "source_file",
+    "source_line",
+    "rules_version",
+    "run_id",
+)
+QUARANTINE_COLUMNS = (
+    "reason",
+    "detail",
+    "raw",
+    "raw_truncated",
+    "source_format",
+    "source_file",
+    "source_line",
+    "ingest_date",
+    "run_id",
+)
+STAGE_COUNT = 8
+
+
+class ReconciliationError(RuntimeError):
+    """Counts do not add up: something was lost or double counted; nothing was published."""
+
+
+@dataclass
+class RunResult:
+    manifest: dict[str, Any]
+    manifest_uri: str
+    counts: dict[str, Any] = field(default_factory=dict)
+
+
+def _stage(n: int, name: str, msg: str) -> None:
+    progress(f"{n}/{STAGE_COUNT} {name}", msg)
+
+
+def _ts(d: dt.date) -> dt.datetime:
+    return dt.datetime(d.year, d.month, d.day)
+
+
+def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
+    """Run the job for ``cfg`` and return the manifest (raises ReconciliationError before publishing)."""
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    t0 = time.monotonic()
+    rules = cfg.rules
+    start_ts, end_ts = _ts(cfg.start), _ts(cfg.end)
+    lookback_ts = start_ts - dt.timedelta(hours=cfg.lookback_hours)
+    state_root = join_uri(cfg.output_uri, "_state", "visitors")
+    prior_state_uri = join_uri(state_root, f"as_of={cfg.start.isoformat()}")
+    has_state = io.exists(spark, prior_state_uri)
+    stage_root = join_uri(cfg.output_uri, "_tmp", cfg.run_id)
+    q_stage_root = (
+        join_uri(cfg.quarantine_root, "_tmp", cfg.run_id)
+        if cfg.quarantine_uri
+        else join_uri(stage_root, "quarantine")
+    )
+
+    # 1 list
+    first_day = cfg.start if has_state else lookback_ts.date()
+    last_day = cfg.end - dt.timedelta(days=1) + dt.timedelta(days=rules.late_arrival_days)
+    all_files = io.list_input_files(spark, cfg.input_uri)
+    files = io.select_files(all_files, first_day, last_day)
+    _stage(
+        1,
+        "list",
+        f"{len(files)} of {len(all_files)} file(s) under {cfg.input_uri} needed for days {first_day}..{last_day}",
+    )
+    if not files:
+        raise FileNotFoundError(
+            f"no input files for days {first_day}..{last_day} under {cfg.input_uri} "
+            "(expected files, a glob, or dt=YYYY-MM-DD/ day directories)"
+        )
+
+    # 2-3 read + parse + validate
+    _stage(2, "read", f"reading {len(files)} file(s) as {cfg.fmt} (gzip detected by magic bytes)")
+    lines = io.read_lines(spark, files, cfg.fmt)
+    _stage(3, "parse", "parsing and validating records")
+    classified = classify(parse(lines, cfg.fmt), rules, started.replace(tzinfo=None))
+
+    # 4 route
+    in_window_file = F.col("file_dt").isNull() | (
+        (F.col("file_dt") >= F.lit(cfg.start.isoformat())) & (F.col("file_dt") < F.lit(cfg.end.isoformat()))
+    )
+    ts = F.col("event_ts")
+    route = (
+        F.when(F.col("reason").isNotNull() & in_window_file, "quarantine")
+        .when(F.col("reason").isNotNull(), "filtered_context_file")
+        .when(F.col("filter_reason").isNotNull(), F.concat(F.lit("filtered_"), F.col("filter_reason")))
+        .when((ts >= F.lit(start_ts)) & (ts < F.lit(end_ts)), "window")
+        .when(F.lit(not has_state) & (ts >= F.lit(lookback_ts)) & (ts < F.lit(start_ts)), "context")
+        .otherwise("filtered_outside_window")
+    )
+    routed = classified.withColumn("route", route).withColumn("source_format", F.lit(cfg.fmt))
+    routed = routed.persist(StorageLevel.MEMORY_AND_DISK)
+    route_counts = {
+        (r["route"], r["reason"]): int(r["n"])
+        for r in routed.groupBy("route", "reason").agg(F.count(F.lit(1)).alias("n")).collect()
+    }
+    read = sum(route_counts.values())
+    _stage(
+        4,
+        "route",
+        f"{read} record(s) read: "
+        + ", ".join(f"{k}={v}" for k, v in sorted(_by_route(route_counts).items())),
+    )
+
+    # quarantine rows
+    raw_trunc = F.octet_length("raw") > F.lit(rules.quarantine_raw_chars)
+    quarantine = routed.where(F.col("route") == "quarantine").select(
+        "reason",
+        "detail",
+        mask_ips(F.substring(F.coalesce("raw", F.lit("")), 1, rules.quarantine_raw_chars)).alias("raw"),
+        F.coalesce(raw_trunc, F.lit(False)).alias("raw_truncated"),
+        "source_format",
+        "source_file",
+        "source_line",
+        F.coalesce(F.col("file_dt").cast("date"), F.lit(cfg.start)).alias("ingest_date"),
+        F.lit(cfg.run_id).alias("run_id"),
+    )
+
+    # 5 state
+    events_in = enrich(routed.where(F.col("route").isin("window", "context")), cfg.salt)
+    if has_state:
+        anchors = spark.read.parquet(prior_state_uri)
+        _stage(5, "state", f"continuing from visitor state {prior_state_uri}")
+    else:
+        anchors = spark.createDataFrame([], ANCHOR_SCHEMA)
+        _stage(
+            5,
+            "state",
+            f"no state at {prior_state_uri}: using a {cfg.lookback_hours} h look-back from {lookback_ts}",
+        )
+
+    # 6 sessionize
+    _stage(
+        6,
+        "sessionize",
+        f"rules {rules.rules_version}: timeout {rules.inactivity_timeout_s}s, max {rules.max_session_s}s",
+    )
+    sessionized = sessionize(events_in, anchors, rules).persist(StorageLevel.MEMORY_AND_DISK)
+    window_ev = sessionized.where(F.col("route") == "window")
+    touched = window_ev.select("session_id").distinct()
+    prev_day = cfg.start - dt.timedelta(days=1)
+    events_root = join_uri(cfg.output_uri, "events")
+    sessions_root = join_uri(cfg.output_uri, "sessions")
+    prev_events_uri = join_uri(events_root, f"event_date={prev_day.isoformat()}")
+    earlier: DataFrame | None = None  # earlier events of sessions continuing into the window
+    old_prev_events: DataFrame | None = None
+    if has_state and io.exists(spark, prev_events_uri):
+        old_prev_events = spark.read.parquet(prev_events_uri).withColumn("event_date", F.lit(prev_day))
+        earlier = old_prev_events.join(touched, "session_id", "left_semi")
+    elif not has_state:
+        earlier = sessionized.where(F.col("route") == "context").join(touched, "session_id", "left_semi")
+    base_cols = [c for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", "rules_version", "run_id")]
+    window_rows = window_ev.select(*base_cols, "crawler", "session_index")
+    if earlier is not None:
+        crawler_of_earlier = _crawler_expr()
+        # session_index of a continued session comes from its window events (max ignores these nulls)
+        earlier_rows = earlier.select(
+            *base_cols, crawler_of_earlier.alias("crawler"), F.lit(None).cast("int").alias("session_index")
+        )
+        full = window_rows.unionByName(earlier_rows)
+    else:
+        full = window_rows
+    full = full.withColumn("_window", F.col("event_ts") >= F.lit(start_ts))
+    bots = session_bots(full, rules)
+    full = (
+        full.join(bots, "session_id")
+        .withColumn("rules_version", F.lit(rules.rules_version))
+        .withColumn("run_id", F.lit(cfg.run_id))
+    )
+    full = full.persist(StorageLevel.MEMORY_AND_DISK)
+    sessions = build_sessions(full, rules, cfg.run_id)
+
+    # 7 write (staged)
+    _stage(7, "write", f"staging under {stage_root}")
+    events_out = full.where(F.col("_window")).select(*EVENT_COLUMNS)
+    _write(events_out, join_uri(stage_root, "events"), "event_date", ["visitor_id", "event_ts", "event_id"])
+    rewrite_prev_events = has_state and old_prev_events is not None and earlier is not None
+    if rewrite_prev_events and old_prev_events is not None:
+        updated_prev = full.where(~F.col("_window")).select(*EVENT_COLUMNS)
+        kept = old_prev_events.join(touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
+        _write(
+            kept.unionByName(updated_prev),
+            join_uri(stage_root, "events_prev"),
+            "event_date",
+            ["visitor_id", "event_ts", "event_id"],
+        )
+    sessions = sessions.persist(StorageLevel.MEMORY_AND_DISK)
+    early_dates = [
+        r["session_date"]
+        for r in sessions.where(F.col("session_date") < F.lit(cfg.start))
+        .select("session_date")
+        .distinct()
+        .collect()
+    ]
+    sessions_out = sessions
+    for d in early_dates:
+        old_uri = join_uri(sessions_root, f"session_date={d.isoformat()}")
+        if io.exists(spark, old_uri):
+            old = spark.read.parquet(old_uri).withColumn("session_date", F.lit(d)).select(*sessions.columns)
+            sessions_out = sessions_out.unionByName(old.join(touched, "session_id", "left_anti"))
+    _write(sessions_out, join_uri(stage_root, "sessions"), "session_date", ["visitor_id", "session_start"])
+    _write(quarantine, q_stage_root, "ingest_date", ["source_file", "source_line"])
+    new_state = anchors_from(sessionized, anchors)
+    new_state.write.mode("overwrite").parquet(join_uri(stage_root, "state"))
+
+    counts = _counts(route_counts, events_out, sessions, cfg)
+    ok, problems = reconcile(counts)
+    _stage(
+        7, "write", "counts " + json.dumps({k: v for k, v in counts.items() if k != "quarantined_by_reason"})
+    )
+    if not ok:
+        io.delete(spark, stage_root)
+        raise ReconciliationError("; ".join(problems) + " — nothing was published")
+
+    # 8 publish
+    _stage(8, "publish", f"publishing into {cfg.output_uri}")
+    published = {
+        "events": io.publish_partitions(spark, join_uri(stage_root, "events"), events_root, "event_date"),
+        "sessions": io.publish_partitions(
+            spark, join_uri(stage_root, "sessions"), sessions_root, "session_date"
+        ),
+        "quarantine": io.publish_partitions(spark, q_stage_root, cfg.quarantine_root, "ingest_date"),
+    }
+    if rewrite_prev_events:
+        published["events"] = sorted(
+            set(published["events"])
+            | set(
+                io.publish_partitions(spark, join_uri(stage_root, "events_prev"), events_root, "event_date")
+            )
+        )
+    state_uri = join_uri(state_root, f"as_of={cfg.end.isoformat()}")
+    io.delete(spark, state_uri)
+    io.publish_dir(spark, join_uri(stage_root, "state"), state_uri)
+    io.delete(spark, stage_root)
+    if cfg.quarantine_uri:
+        io.delete(spark, q_stage_root)
+    for df in (routed, sessionized, full, sessions):
+        df.unpersist()
+
+    manifest = {
+        "run_id": cfg.run_id,
+        "started_at": started.isoformat().replace("+00:00", "Z"),
+        "finished_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "rules_version": rules.rules_version,
+        "rules": rules.to_dict(),
+        "input": cfg.input_uri,
+        "input_files": len(files),
+        "format": cfg.fmt,
+        "output": cfg.output_uri,
+        "quarantine_output": cfg.quarantine_root,
+        "window": {
+            "start": cfg.start.isoformat(),
+            "end": cfg.end.isoformat(),
+            "lookback_hours": cfg.lookback_hours,
+        },
+        "continued_from_state": has_state,
+        "counts": counts,
+        "reconciled": ok,
+        "partitions": published,
+        "elapsed_s": round(time.monotonic() - t0, 1),
+    }
+    manifest_uri = join_uri(cfg.output_uri, "manifests", f"run_id={cfg.run_id}.json")
+    io.write_text(spark, manifest_uri, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _stage(8, "publish", f"done in {manifest['elapsed_s']}s; manifest {manifest_uri}")
+    return RunResult(manifest=manifest, manifest_uri=manifest_uri, counts=counts)
+
+
+def _crawler_expr() -> Any:
+    """Crawler pattern for already published events (their user agent is kept, so recompute it)."""
+    from caec_spark.transforms.enrich import crawler_pattern_col
+
+    return crawler_pattern_col(F.col("user_agent"))
+
+
+def _by_route(route_counts: dict[tuple[str, str | None], int]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for (r, _), n in route_counts.items():
+        out[r] = out.get(r, 0) + n
+    return out
+
+
+def _write(df: DataFrame, uri: str, partition: str, sort: list[str]) -> None:
+    """Parquet partitioned by ``partition``: one sorted file per partition value (small, deterministic)."""
+    (
+        df.repartition(partition)
+        .sortWithinPartitions(partition, *sort)
+        .write.mode("overwrite")
+        .partitionBy(partition)
+        .parquet(uri)
+    )
+
+
+def _counts(
+    route_counts: dict[tuple[str, str | None], int],
+    events_out: DataFrame,
+    sessions: DataFrame,
+    cfg: RunConfig,
+) -> dict[str, Any]:
+    by_route = _by_route(route_counts)
+    read = sum(by_route.values())
+    quarantined = by_route.get("quarantine", 0)
+    window = by_route.get("window", 0)
+    filtered = read - quarantined - window
+    ev = events_out.agg(
+        F.count(F.lit(1)).alias("valid"),
+        F.sum(F.col("is_bot").cast("int")).alias("bot"),
+        F.sum(F.col("is_late").cast("int")).alias("late"),
+    ).collect()[0]
+    in_window = (F.col("session_date") >= F.lit(cfg.start)) & (F.col("session_date") < F.lit(cfg.end))
+    se = sessions.agg(
+        F.count(F.lit(1)).alias("n"),
+        F.sum(F.col("is_bot").cast("int")).alias("bot"),
+        F.sum(in_window.cast("int")).alias("in_window"),
+    ).collect()[0]
+    valid = int(ev["valid"] or 0)
+    bot = int(ev["bot"] or 0)
+    by_reason: dict[str, int] = {}
+    for (r, reason), n in route_counts.items():
+        if r == "quarantine" and reason is not None:
+            by_reason[reason] = by_reason.get(reason, 0) + n
+    filtered_by_reason = {k[len("filtered_") :]: v for k, v in by_route.items() if k.startswith("filtered_")}
+    if by_route.get("context"):
+        filtered_by_reason["lookback_context"] = by_route["context"]
+    return {
+        "read": read,
+        "valid": valid,
+        "window_records": window,
+        "quarantined": quarantined,
+        "filtered": filtered,
+        "filtered_by_reason": dict(sorted(filtered_by_reason.items())),
+        "human": valid - bot,
+        "bot": bot,
+        "late": int(ev["late"] or 0),
+        "sessions": int(se["n"] or 0),
+        "sessions_started_in_window": int(se["in_window"] or 0),
+        "human_sessions": int(se["n"] or 0) - int(se["bot"] or 0),
+        "bot_sessions": int(se["bot"] or 0),
+        "quarantined_by_reason": dict(sorted(by_reason.items())),
+    }
+
+
+def reconcile(counts: dict[str, Any]) -> tuple[bool, list[str]]:
+    """The job's invariants: read == valid + quarantined + filtered, valid == human + bot, no lost window rows."""
+    problems = []
+    if counts["read"] != counts["valid"] + counts["quarantined"] + counts["filtered"]:
+        problems.append(
+            f"read {counts['read']} != valid {counts['valid']} + quarantined {counts['quarantined']} + filtered {counts['filtered']}"
+        )
+    if counts["valid"] != counts["human"] + counts["bot"]:
+        problems.append(f"valid {counts['valid']} != human {counts['human']} + bot {counts['bot']}")
+    if counts["valid"] != counts["window_records"]:
+        problems.append(
+            f"{counts['window_records']} window records routed but {counts['valid']} events written"
+        )
+    return (not problems, problems)

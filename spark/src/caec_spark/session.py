@@ -1,0 +1,53 @@
+"""The SparkSession: local mode by default, whatever master the operator sets otherwise."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pyspark.sql import SparkSession
+
+
+def get_spark(
+    app_name: str = "caec-sessionize",
+    master: str | None = None,
+    shuffle_partitions: int | None = None,
+    extra_conf: dict[str, str] | None = None,
+) -> SparkSession:
+    """Return a session with the settings the job's correctness depends on.
+
+    UTC session time zone (event dates are UTC dates) and ANSI off (bad values become nulls that
+    validation turns into quarantine reasons, never task failures). ``local[*]`` is used only when no master is configured (spark-submit / the Spark Operator set
+    ``spark.master``, which wins).
+    """
+    # Python workers must run this interpreter (our venv / the image's), not whatever python3 is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName(app_name)
+    configured = master or os.environ.get("SPARK_MASTER") or os.environ.get("MASTER")
+    if configured:
+        builder = builder.master(configured)
+    elif not _master_preconfigured():
+        builder = builder.master("local[*]")
+    parts = shuffle_partitions or int(os.environ.get("CAEC_SHUFFLE_PARTITIONS", "0")) or None
+    builder = (
+        builder.config("spark.sql.session.timeZone", "UTC")
+        # Bad data must become quarantine rows, never a task failure: non-ANSI semantics plus try_ functions.
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    )
+    if parts:
+        builder = builder.config("spark.sql.shuffle.partitions", str(parts))
+    for key, value in (extra_conf or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel(os.environ.get("CAEC_SPARK_LOG_LEVEL", "WARN"))
+    return spark
+
+
+def _master_preconfigured() -> bool:
+    """True when spark-submit (or PYSPARK_SUBMIT_ARGS / spark-defaults) already chose a master."""
+    return "--master" in os.environ.get("PYSPARK_SUBMIT_ARGS", "") or bool(os.environ.get("SPARK_CONF_DIR"))

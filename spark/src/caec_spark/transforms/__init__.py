@@ -1,0 +1,1 @@
+"""Pure DataFrame -> DataFrame transformations of the job (no I/O)."""

@@ -1,0 +1,120 @@
+"""Per-event enrichment: pseudonymous visitor key, URL parts, device and crawler user agents."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+
+@lru_cache(maxsize=1)
+def crawler_patterns() -> tuple[str, ...]:
+    """The maintained crawler UA list shipped in the package (data/crawler_patterns.txt)."""
+    text = resources.files("caec_spark").joinpath("data/crawler_patterns.txt").read_text(encoding="utf-8")
+    out = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip().lower()
+        if line:
+            out.append(line)
+    return tuple(out)
+
+
+def match_crawler(ua: str | None) -> str | None:
+    """Pure-Python twin of :func:`crawler_pattern_col` (first matching pattern), for tests and the generator."""
+    if not ua:
+        return None
+    low = ua.lower()
+    for p in crawler_patterns():
+        if p in low:
+            return p
+    return None
+
+
+def crawler_pattern_col(ua: Column) -> Column:
+    """The first crawler pattern contained in the (lower-cased) user agent, else null."""
+    low = F.lower(ua)
+    out: Column = F.lit(None).cast("string")
+    for p in reversed(crawler_patterns()):
+        out = F.when(F.instr(low, p) > 0, F.lit(p)).otherwise(out)
+    return F.when(ua.isNull(), F.lit(None).cast("string")).otherwise(out)
+
+
+def device_type_col(ua: Column, crawler: Column) -> Column:
+    """desktop / mobile / tablet / bot / unknown from the user agent (docs/sessionization.md)."""
+    return (
+        F.when(crawler.isNotNull(), "bot")
+        .when(ua.isNull(), "unknown")
+        .when(ua.rlike(r"(?i)ipad|tablet|kindle|silk/|sm-t\d|nexus (7|9|10)|playbook"), "tablet")
+        .when(ua.rlike(r"(?i)mobi|iphone|ipod|android|windows phone|opera mini|blackberry"), "mobile")
+        .when(ua.rlike(r"(?i)windows nt|macintosh|mac os x|x11|linux|cros"), "desktop")
+        .otherwise("unknown")
+    )
+
+
+def visitor_hash(key: Column, salt: str) -> Column:
+    """Salted SHA-256 of the raw visitor key (user id, or IP + user agent), 32 hex chars.
+
+    The clear key (and any IP inside it) never leaves this expression; see docs/privacy.md.
+    """
+    return F.substring(F.sha2(F.concat(F.lit(salt), F.lit("|"), key), 256), 1, 32)
+
+
+IPV4_RE = r"\b(?:\d{1,3}\.){3}\d{1,3}\b"
+IPV6_RE = (
+    r"\b(?:[0-9A-Fa-f]{1,4}:){2,7}(?::|[0-9A-Fa-f]{1,4})\b|\b[0-9A-Fa-f]{1,4}::(?:[0-9A-Fa-f]{1,4}:?){0,6}\b"
+)
+
+
+def mask_ips(text: Column) -> Column:
+    """Replace anything that looks like an IPv4/IPv6 address; quarantine raw text is never written with IPs."""
+    return F.regexp_replace(F.regexp_replace(text, IPV4_RE, "<ip>"), IPV6_RE, "<ip>")
+
+
+def _param(url: Column, name: str) -> Column:
+    v = F.regexp_extract(url, rf"[?&]{name}=([^&#]*)", 1)
+    return F.when(v == "", F.lit(None).cast("string")).otherwise(v)
+
+
+def enrich(df: DataFrame, salt: str) -> DataFrame:
+    """Add visitor_id, page_path, utm_*, device_type, crawler pattern, event_date, is_late, event_id.
+
+    Drops the clear visitor key and IP.
+    """
+    crawler = crawler_pattern_col(F.col("user_agent"))
+    path = F.regexp_extract(F.col("page_url"), r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)", 1)
+    event_date = F.to_date("event_ts")
+    event_id = F.substring(
+        F.sha2(
+            F.concat_ws(
+                "|",
+                F.regexp_extract("source_file", r"([^/]*)$", 1),
+                F.col("file_dt"),
+                F.col("source_line").cast("string"),
+                F.col("raw"),
+            ),
+            256,
+        ),
+        1,
+        32,
+    )
+    return (
+        df.withColumn("visitor_id", visitor_hash(F.col("visitor_key"), salt))
+        .withColumn(
+            "page_path", F.when(F.col("page_url").isNotNull(), F.when(path == "", "/").otherwise(path))
+        )
+        .withColumn("utm_source", _param(F.col("page_url"), "utm_source"))
+        .withColumn("utm_medium", _param(F.col("page_url"), "utm_medium"))
+        .withColumn("utm_campaign", _param(F.col("page_url"), "utm_campaign"))
+        .withColumn("crawler", crawler)
+        .withColumn("device_type", device_type_col(F.col("user_agent"), crawler))
+        .withColumn("event_date", event_date)
+        .withColumn("is_late", F.coalesce(F.col("file_dt").cast("date") > event_date, F.lit(False)))
+        .withColumn("event_id", event_id)
+        .withColumn(
+            "revenue",
+            F.when(F.col("event_type") == "purchase", F.coalesce("revenue", F.lit(0.0))).otherwise(0.0),
+        )
+        .drop("visitor_key", "ip")
+    )

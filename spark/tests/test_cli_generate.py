@@ -1,0 +1,56 @@
+"""CLI surface and the generator (no Spark needed)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from caec_spark.__main__ import main
+from caec_spark.jobs.generate import GenerateConfig, generate
+
+
+@pytest.mark.parametrize("cmd", [["--help"], ["sessionize", "--help"], ["generate", "--help"]])
+def test_help(cmd: list[str]) -> None:
+    r = subprocess.run(
+        [sys.executable, "-m", "caec_spark", *cmd], capture_output=True, text=True, check=False
+    )
+    assert r.returncode == 0 and "usage" in r.stdout.lower()
+
+
+def test_bad_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["sessionize", "--input", "x", "--format", "xml", "--output", "y"])
+    assert exc.value.code == 2
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "combined", "retailrocket", "rees46"])
+def test_generator_layout_truth_and_determinism(tmp_path: Path, fmt: str) -> None:
+    a = generate(
+        GenerateConfig(events=3000, fmt=fmt, seed=3, output=str(tmp_path / "a"), days=2, malformed_rate=0.01)
+    )
+    generate(
+        GenerateConfig(events=3000, fmt=fmt, seed=3, output=str(tmp_path / "b"), days=2, malformed_rate=0.01)
+    )
+    files = sorted(p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("part-*"))
+    assert files[0].startswith("dt=2026-11-01/part-00000.") and files[0].endswith(".gz")
+    for f in files:
+        assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes()
+    truth = pq.read_table(tmp_path / "a" / "_truth" / "lines.parquet").to_pylist()
+    assert len(truth) == a.lines and sum(t["malformed"] for t in truth) == a.malformed == 30
+    assert 2800 <= a.lines <= 3200
+    assert any(t["late"] for t in truth) and any(t["is_bot"] for t in truth if not t["malformed"])
+    # truth line numbers point at the right lines
+    by_file: dict[str, list[str]] = {}
+    for f in files:
+        by_file[f] = gzip.decompress((tmp_path / "a" / f).read_bytes()).decode().split("\n")
+    for t in truth[:200]:
+        line = by_file[t["file"]][t["line"] - 1]
+        assert line and (t["malformed"] or "timestamp,visitorid" not in line)
+    summary = json.loads((tmp_path / "a" / "_truth" / "summary.json").read_text())
+    assert summary["sessions"] == a.sessions
