@@ -24,11 +24,17 @@ def get_spark(
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName(app_name)
     configured = master or os.environ.get("SPARK_MASTER") or os.environ.get("MASTER")
+    local_default = not configured and not _master_preconfigured()
     if configured:
         builder = builder.master(configured)
-    elif not _master_preconfigured():
+    elif local_default:
         builder = builder.master("local[*]")
     parts = shuffle_partitions or int(os.environ.get("CAEC_SHUFFLE_PARTITIONS", "0")) or None
+    if parts is None and local_default:
+        # Spark's default of 200 shuffle partitions costs minutes on a laptop: every window and join of
+        # the job writes and schedules 200 tiny tasks (a 200k-event run: 6.5 min -> 2.5 min with 4).
+        # Two per core keeps both cores busy; clusters set spark.sql.shuffle.partitions themselves.
+        parts = 2 * (os.cpu_count() or 1)
     builder = (
         builder.config("spark.sql.session.timeZone", "UTC")
         # Bad data must become quarantine rows, never a task failure: non-ANSI semantics plus try_ functions.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import resources
 
@@ -34,11 +35,14 @@ def match_crawler(ua: str | None) -> str | None:
 
 def crawler_pattern_col(ua: Column) -> Column:
     """The first crawler pattern contained in the (lower-cased) user agent, else null."""
+    # One regex pre-filter: most user agents match no pattern and skip the ordered search entirely
+    # (the ordered CASE keeps "first pattern in list order", the twin of match_crawler).
     low = F.lower(ua)
     out: Column = F.lit(None).cast("string")
     for p in reversed(crawler_patterns()):
         out = F.when(F.instr(low, p) > 0, F.lit(p)).otherwise(out)
-    return F.when(ua.isNull(), F.lit(None).cast("string")).otherwise(out)
+    any_pattern = "|".join(re.escape(p) for p in crawler_patterns())
+    return F.when(ua.isNull() | ~low.rlike(any_pattern), F.lit(None).cast("string")).otherwise(out)
 
 
 def device_type_col(ua: Column, crawler: Column) -> Column:
@@ -107,8 +111,10 @@ def enrich(df: DataFrame, salt: str) -> DataFrame:
         .withColumn("utm_source", _param(F.col("page_url"), "utm_source"))
         .withColumn("utm_medium", _param(F.col("page_url"), "utm_medium"))
         .withColumn("utm_campaign", _param(F.col("page_url"), "utm_campaign"))
+        # Materialised once and referenced by name: passing the 50-pattern expression on would make
+        # Spark evaluate it again for device_type (measured: most of the job's CPU on 200k events).
         .withColumn("crawler", crawler)
-        .withColumn("device_type", device_type_col(F.col("user_agent"), crawler))
+        .withColumn("device_type", device_type_col(F.col("user_agent"), F.col("crawler")))
         .withColumn("event_date", event_date)
         .withColumn("is_late", F.coalesce(F.col("file_dt").cast("date") > event_date, F.lit(False)))
         .withColumn("event_id", event_id)
