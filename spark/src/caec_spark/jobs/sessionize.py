@@ -321,7 +321,8 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         "elapsed_s": round(time.monotonic() - t0, 1),
     }
     manifest_uri = join_uri(cfg.output_uri, "manifests", f"run_id={cfg.run_id}.json")
-    io.write_text(spark, manifest_uri, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    # One line: BigQuery reads manifests as an external NEWLINE_DELIMITED_JSON table (DuckDB reads either).
+    io.write_text(spark, manifest_uri, json.dumps(manifest, sort_keys=True) + "\n")
     _stage(8, "publish", f"done in {manifest['elapsed_s']}s; manifest {manifest_uri}")
     return RunResult(manifest=manifest, manifest_uri=manifest_uri, counts=counts)
 
