@@ -140,7 +140,11 @@ EXPECTED_RULES = [
         "verbs": ["create", "get", "list", "watch", "delete"],
     },
     {"apiGroups": ["sparkoperator.k8s.io"], "resources": ["sparkapplications/status"], "verbs": ["get"]},
-    {"apiGroups": [""], "resources": ["pods"], "verbs": ["create", "get", "list", "watch", "patch", "delete"]},
+    {
+        "apiGroups": [""],
+        "resources": ["pods"],
+        "verbs": ["create", "get", "list", "watch", "patch", "delete"],
+    },
     {"apiGroups": [""], "resources": ["pods/log"], "verbs": ["get"]},
 ]
 
