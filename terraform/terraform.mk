@@ -45,7 +45,7 @@ tf-validate: ## terraform init -backend=false + validate of every env root (skip
 	@TF_REQUIRE_PROVIDER=$(TF_REQUIRE_PROVIDER) $(TF_DIR)/scripts/tf-provider-check.sh validate $(addprefix $(TF_DIR)/envs/,$(TF_ENVS))
 
 tf-test: ## terraform test with mock providers for every module with tests/ (skips with a message when the provider cannot be downloaded)
-	@TF_REQUIRE_PROVIDER=$(TF_REQUIRE_PROVIDER) $(TF_DIR)/scripts/tf-provider-check.sh test $(sort $(patsubst %/tests/,%,$(dir $(wildcard $(TF_DIR)/modules/*/tests/*.tftest.hcl $(TF_DIR)/envs/*/tests/*.tftest.hcl))))
+	@TF_REQUIRE_PROVIDER=$(TF_REQUIRE_PROVIDER) $(TF_DIR)/scripts/tf-provider-check.sh test $(sort $(patsubst %/tests/,%,$(dir $(wildcard $(TF_DIR)/modules/*/tests/*.tftest.hcl))))
 
 # make platform-values ENV=dev   (ENV=all writes every environment)
 platform-values: $(VENV)/terraform/.synced ## Evaluate the names module (real terraform, offline) and write helm/values/caec-platform/<ENV>.platform.yaml

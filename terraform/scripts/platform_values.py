@@ -3,8 +3,8 @@
 Usage: platform_values.py [--check] ENV [ENV ...]
 
 The names module is evaluated with real terraform (offline: it has no provider) using the env root's
-terraform.tfvars, the same inputs `terraform apply` of envs/<env> uses, so the Helm chart gets exactly
-the names the deployment creates. --check compares instead of writing (exit 1 on drift).
+terraform.tfvars and the `env` local of its main.tf, the same inputs `terraform apply` of envs/<env>
+passes to modules/platform, so the Helm chart gets exactly the names the deployment creates. --check compares instead of writing (exit 1 on drift).
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ PLATFORM_KEYS = (
     "bigqueryLocation",
     "imageRepo",
 )
-# Variables of the env roots that names depend on (= the variables of terraform/platform).
+# Inputs of modules/platform that names depend on (= the variables of terraform/platform). `env` comes
+# from the env root's main.tf, the others from its terraform.tfvars (a test checks the roots pass them on).
 NAME_INPUTS = ("project_id", "region", "env", "bigquery_location", "persona_groups")
 
 
@@ -75,17 +76,43 @@ def read_tfvars(env: str) -> dict[str, Any]:
     return {key: unwrap(value) for key, value in load_hcl(path).items()}
 
 
+def root_main(env: str) -> dict[str, Any]:
+    """Parsed envs/<env>/main.tf: the env root's locals, provider and its one `module "platform"` call."""
+    path = ENVS_DIR / env / "main.tf"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: every env root calls modules/platform there")
+    return load_hcl(path)
+
+
+def root_env_name(env: str) -> str:
+    """The `env` local of envs/<env>/main.tf: the environment name the root deploys."""
+    for block in root_main(env).get("locals", []):
+        if "env" in block:
+            return str(unwrap(block["env"]))
+    raise ValueError(f"{ENVS_DIR / env / 'main.tf'} declares no local `env`: the names derive from it")
+
+
+def platform_call(env: str) -> dict[str, Any]:
+    """Arguments of the `module "platform"` call in envs/<env>/main.tf (literals as Python values,
+    references as "${...}" strings), i.e. what this environment sets differently from the defaults."""
+    for block in root_main(env).get("module", []):
+        if "platform" in block:
+            return {k: unwrap(v) for k, v in block["platform"].items() if not k.startswith("__")}
+    raise ValueError(f'{ENVS_DIR / env / "main.tf"} has no `module "platform"` call')
+
+
 def name_inputs(env: str) -> dict[str, Any]:
-    """The subset of an env's tfvars that the names module takes (required ones must be present)."""
+    """What the names module takes for an env: tfvars values plus the env name of the root's main.tf."""
     tfvars = read_tfvars(env)
-    missing = [k for k in ("project_id", "region", "env") if k not in tfvars]
+    missing = [k for k in ("project_id", "region") if k not in tfvars]
     if missing:
         raise ValueError(f"{tfvars_path(env)} lacks {', '.join(missing)}: names derive from them")
-    if tfvars["env"] != env:
+    declared = root_env_name(env)
+    if declared != env:
         raise ValueError(
-            f"{tfvars_path(env)} sets env = {tfvars['env']!r}; it must be {env!r} (its directory)"
+            f"{ENVS_DIR / env / 'main.tf'} sets env = {declared!r}; it must be {env!r} (its directory)"
         )
-    return {k: tfvars[k] for k in NAME_INPUTS if k in tfvars}
+    return {"env": env, **{k: tfvars[k] for k in NAME_INPUTS if k in tfvars and k != "env"}}
 
 
 def terraform_binary() -> str:

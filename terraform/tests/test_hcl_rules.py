@@ -7,7 +7,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tfcontract import ENVS_DIR, MODULES_DIR, TF_DIR, hcl_files, load_hcl, resources, unwrap
+from tfcontract import (
+    ENVS,
+    ENVS_DIR,
+    MODULES_DIR,
+    NAME_INPUTS,
+    TF_DIR,
+    hcl_files,
+    load_hcl,
+    platform_call,
+    read_tfvars,
+    resources,
+    root_env_name,
+    unwrap,
+)
 
 PRIMITIVE_ROLES = {"roles/owner", "roles/editor", "roles/viewer"}
 MODULES = sorted(p.name for p in MODULES_DIR.iterdir() if p.is_dir())
@@ -40,6 +53,7 @@ def test_the_tree_has_modules_and_envs() -> None:
         "artifact_registry",
         "github_wif",
         "audit_sink",
+        "platform",
     } <= set(MODULES)
     assert {"dev", "prod"} <= {p.name for p in ENVS_DIR.iterdir()}
     assert len(TF_FILES) > 40
@@ -147,30 +161,169 @@ def test_every_checkov_skip_is_justified() -> None:
     assert skips, "expected the documented checkov skips"
 
 
-def test_env_roots_differ_only_in_backend_prefix_and_tfvars() -> None:
-    for name in ("main.tf", "variables.tf", "outputs.tf", "versions.tf"):
-        dev = (ENVS_DIR / "dev" / name).read_text(encoding="utf-8")
-        prod = (ENVS_DIR / "prod" / name).read_text(encoding="utf-8")
-        assert dev.replace("caec/dev", "caec/prod") == prod, (
-            f"envs/dev/{name} and envs/prod/{name} drifted apart"
-        )
+PLATFORM_DIR = MODULES_DIR / "platform"
+PLATFORM_SOURCE = "../../modules/platform"
+# HCL files (and no subdirectories) an env root may hold: it is a thin root, the rest is modules/platform.
+ENV_ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "moved.tf", "terraform.tfvars"}
+# Outputs people and CI read from `terraform output` of an env root (docs/ci.md, terraform/README.md).
+CONSUMED_OUTPUTS = {
+    "platform",
+    "cluster_name",
+    "spark_pool",
+    "github_workload_identity_provider",
+    "ci_service_account",
+    "pii_policy_tag_ids",
+    "audit_sink_writer_identity",
+    "applied_grants",
+}
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
-def test_env_root_uses_every_module_with_a_gcs_backend(env: str) -> None:
-    main = load_hcl(ENVS_DIR / env / "main.tf")
-    sources = {unwrap(body["source"]) for block in main["module"] for body in block.values()}
-    assert sources == {f"../../modules/{m}" for m in MODULES}
-    versions = load_hcl(ENVS_DIR / env / "versions.tf")["terraform"][0]
+def blocks_of(directory: Path, kind: str) -> dict[str, Any]:
+    """Every block of one kind (module, output, variable, ...) across a directory's .tf files, by name."""
+    out: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.tf")):
+        for block in load_hcl(path).get(kind, []):
+            out.update({k: v for k, v in block.items() if not k.startswith("__")})
+    return out
+
+
+def test_platform_module_composes_every_other_module() -> None:
+    calls = blocks_of(PLATFORM_DIR, "module")
+    assert {unwrap(body["source"]) for body in calls.values()} == {
+        f"../{m}" for m in MODULES if m != "platform"
+    }
+    assert "provider" not in load_hcl(PLATFORM_DIR / "main.tf"), (
+        "modules/platform takes the google provider from the env root (a module with its own provider "
+        "block cannot be used with depends_on/for_each and cannot be mocked the same way)"
+    )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_env_root_is_a_thin_root_over_modules_platform(env: str) -> None:
+    root = ENVS_DIR / env
+    present = {p.name for p in [*root.glob("*.tf"), *root.glob("*.tfvars")]} | {
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+    }
+    assert present <= ENV_ROOT_FILES, (
+        f"envs/{env} holds {sorted(present - ENV_ROOT_FILES)}: put it in modules/platform"
+    )
+    assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "terraform.tfvars"} <= present
+    for path in sorted(root.glob("*.tf")):
+        parsed = load_hcl(path)
+        assert not {"resource", "data"} & set(parsed), f"envs/{env}/{path.name}: resources go into a module"
+    calls = blocks_of(root, "module")
+    assert list(calls) == ["platform"], f"envs/{env} must call only modules/platform, found {sorted(calls)}"
+    assert unwrap(calls["platform"]["source"]) == PLATFORM_SOURCE
+    providers = load_hcl(root / "main.tf")["provider"]
+    assert [name for block in providers for name in block] == ["google"]
+    versions = load_hcl(root / "versions.tf")["terraform"][0]
     assert unwrap(versions["backend"][0]["gcs"]["prefix"]) == f"caec/{env}"
+    google = unwrap(unwrap(versions["required_providers"])["google"])
+    assert google["version"] == "~> 7.17", f"envs/{env}: pin the google provider like the modules do"
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_both_env_roots_call_the_same_module_with_the_same_inputs_wiring() -> None:
+    """dev and prod differ only in literal settings; every `var.` input is wired the same way."""
+    wiring = {
+        env: {k: v for k, v in platform_call(env).items() if isinstance(v, str) and v.startswith("${")}
+        for env in ENVS
+    }
+    assert wiring["dev"] == wiring["prod"]
+    assert {unwrap(platform_call(env)["source"]) for env in ENVS} == {PLATFORM_SOURCE}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_env_root_passes_tfvars_and_its_env_name_straight_to_the_module(env: str) -> None:
+    """`make platform-values` reads terraform.tfvars + the `env` local: the deployment must use exactly those."""
+    call = platform_call(env)
+    assert root_env_name(env) == env
+    assert call["env"] == "${local.env}"
+    tfvars = read_tfvars(env)
+    for name in tfvars:
+        assert call.get(name) == f"${{var.{name}}}", (
+            f"envs/{env}: terraform.tfvars sets {name}; pass it to modules/platform as var.{name}"
+        )
+    for name in NAME_INPUTS:
+        if name != "env":
+            assert name in tfvars, f"envs/{env}/terraform.tfvars must set {name} (names derive from it)"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_env_root_reexports_every_module_output(env: str) -> None:
+    module_outputs = blocks_of(PLATFORM_DIR, "output")
+    root_outputs = blocks_of(ENVS_DIR / env, "output")
+    assert set(module_outputs) >= CONSUMED_OUTPUTS
+    assert set(root_outputs) == set(module_outputs), f"envs/{env}/outputs.tf must re-export every output"
+    for name, body in root_outputs.items():
+        assert unwrap(body["value"]) == f"${{module.platform.{name}}}", f"envs/{env}: output {name}"
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_env_root_moves_existing_state_into_the_module(env: str) -> None:
+    """State applied before modules/platform existed must move, not be destroyed and re-created."""
+    moved = {
+        unwrap(b["from"]).strip("${}"): unwrap(b["to"]).strip("${}")
+        for b in load_hcl(ENVS_DIR / env / "moved.tf").get("moved", [])
+    }
+    expected = {f"module.{m}": f"module.platform.module.{m}" for m in blocks_of(PLATFORM_DIR, "module")}
+    expected |= {
+        f"{rtype}.{name}": f"module.platform.{rtype}.{name}"
+        for path in sorted(PLATFORM_DIR.glob("*.tf"))
+        for rtype, name, _ in resources(path)
+    }
+    assert moved == expected
+
+
+def effective(env: str, variable: str) -> Any:
+    """A modules/platform input as the env gets it: the root's literal, else the module's default."""
+    call = platform_call(env)
+    if variable in call:
+        return call[variable]
+    return unwrap(blocks_of(PLATFORM_DIR, "variable")[variable].get("default"))
+
+
+def module_default(module: str, variable: str) -> Any:
+    return unwrap(blocks_of(MODULES_DIR / module, "variable")[variable].get("default"))
+
+
+def test_prod_keeps_its_stricter_settings() -> None:
+    call = platform_call("prod")
+    assert call.get("deletion_protection") is True, "prod must set deletion_protection = true explicitly"
+    assert module_default("platform", "deletion_protection") is True, "a root that omits it is protected"
+    refs = call.get("github_allowed_refs")
+    assert refs, "prod must restrict which Git refs may authenticate from GitHub Actions"
+    assert all(r == "refs/heads/main" or r.startswith("refs/tags/") for r in refs), refs
+
+
+def longer_or_equal(days: int, baseline: int) -> bool:
+    """Retention comparison where 0 means "never expires" (the longest)."""
+    return days == 0 or (baseline != 0 and days >= baseline)
+
+
+def test_prod_retention_keeps_the_documented_defaults_direction() -> None:
+    """prod keeps raw, staging, logs (and their lock) and partitions at least as long as the documented
+    defaults, and quarantined records (may hold personal data) no longer: copying dev's short retention
+    into prod, or keeping quarantine forever, fails here. dev may shorten everything (throwaway data)."""
+    bucket_defaults = module_default("storage", "retention")
+    buckets = effective("prod", "bucket_retention") or bucket_defaults
+    for bucket, default in bucket_defaults.items():
+        prod = buckets[bucket]
+        if bucket == "quarantine":
+            assert 0 < prod["delete_after_days"] <= default["delete_after_days"], bucket
+        else:
+            assert longer_or_equal(prod["delete_after_days"], default["delete_after_days"]), bucket
+        assert prod["locked_days"] >= default["locked_days"], bucket
+    partition_defaults = module_default("bigquery", "partition_expiration_days")
+    partitions = effective("prod", "partition_expiration_days") or partition_defaults
+    for dataset, default_days in partition_defaults.items():
+        assert longer_or_equal(partitions[dataset], default_days), dataset
+
+
+@pytest.mark.parametrize("env", ENVS)
 def test_tfvars_only_set_declared_variables(env: str) -> None:
-    declared = {name for block in load_hcl(ENVS_DIR / env / "variables.tf")["variable"] for name in block}
+    declared = set(blocks_of(ENVS_DIR / env, "variable"))
     tfvars = load_hcl(ENVS_DIR / env / "terraform.tfvars")
     assert set(tfvars) <= declared, f"envs/{env}/terraform.tfvars sets undeclared {set(tfvars) - declared}"
-    assert unwrap(tfvars["env"]) == env
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

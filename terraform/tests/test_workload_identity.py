@@ -10,7 +10,7 @@ from typing import Any
 import platform_values
 import pytest
 import yaml
-from tfcontract import ENVS, MODULES_DIR, REPO_ROOT, TF_DIR, hcl_files, resources, unwrap
+from tfcontract import ENVS, MODULES_DIR, REPO_ROOT, hcl_files, resources, unwrap
 
 CHART = REPO_ROOT / "helm" / "caec-platform"
 DOC = REPO_ROOT / "docs" / "platform-names.md"
@@ -66,9 +66,9 @@ def test_workload_identity_bindings_are_one_resource_per_workload() -> None:
     )
 
 
-@pytest.mark.parametrize("env", ["dev", "prod"])
-def test_env_roots_bind_the_names_modules_workloads(env: str) -> None:
-    text = (TF_DIR / "envs" / env / "main.tf").read_text(encoding="utf-8")
+def test_platform_module_binds_the_names_modules_workloads() -> None:
+    """Both env roots deploy modules/platform, which binds exactly the names module's workloads."""
+    text = (MODULES_DIR / "platform" / "main.tf").read_text(encoding="utf-8")
     assert (
         "workload_identity      = { for k, w in module.names.workloads : k => { namespace = w.namespace, ksa = w.ksa } }"
         in text

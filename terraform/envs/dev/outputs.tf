@@ -1,39 +1,42 @@
+# Every output of modules/platform under the same name: the GitHub variables (docs/ci.md), the deployment
+# steps (terraform/README.md, docs/deployment.md) read these names; a test checks none is missing.
+
 output "platform" {
   description = "Every physical name the Helm chart and the DAG config consume (docs/platform-names.md); `make platform-values` writes the same object into helm/values/caec-platform/<env>.platform.yaml."
-  value       = local.platform
+  value       = module.platform.platform
 }
 
 output "cluster_name" {
   description = "GKE cluster name (gcloud container clusters get-credentials NAME --region REGION)."
-  value       = module.gke.cluster_name
+  value       = module.platform.cluster_name
 }
 
 output "spark_pool" {
   description = "Node selector and toleration that put Spark executors on the autoscaling (Spot) pool."
-  value       = module.gke.spark_pool
+  value       = module.platform.spark_pool
 }
 
 output "github_workload_identity_provider" {
   description = "For google-github-actions/auth `workload_identity_provider` (a GitHub Actions variable, not a secret)."
-  value       = module.github_wif.provider_name
+  value       = module.platform.github_workload_identity_provider
 }
 
 output "ci_service_account" {
   description = "For google-github-actions/auth `service_account`."
-  value       = module.iam.service_account_emails["ci"]
+  value       = module.platform.ci_service_account
 }
 
 output "pii_policy_tag_ids" {
   description = "Policy tag resource names by key; dbt puts them into column policy_tags (docs/governance.md)."
-  value       = module.bigquery.policy_tag_ids
+  value       = module.platform.pii_policy_tag_ids
 }
 
 output "audit_sink_writer_identity" {
   description = "Identity the audit-log sink writes into the audit dataset with."
-  value       = module.audit_sink.writer_identity
+  value       = module.platform.audit_sink_writer_identity
 }
 
 output "applied_grants" {
   description = "Keys of the access-policy grants applied (docs/governance.md lists them)."
-  value       = module.iam.applied_grants
+  value       = module.platform.applied_grants
 }

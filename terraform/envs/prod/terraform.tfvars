@@ -1,8 +1,8 @@
-# Example values for the prod environment: replace project_id, groups and repository with yours, then
-# run `make platform-values ENV=prod` (the Helm values derive from this file) and commit both.
+# Example inputs of the prod environment: replace project_id, groups and repository with yours, then run
+# `make platform-values ENV=prod` (the Helm values derive from this file) and commit both. The env name
+# and prod's policy (allowed Git refs, deletion protection) are in main.tf.
 project_id        = "my-project-prod"
 region            = "europe-west1"
-env               = "prod"
 bigquery_location = "EU"
 
 persona_groups = {
@@ -13,13 +13,7 @@ persona_groups = {
 }
 
 github_repository = "example-org/caec"
-# prod: only workflow runs on main and on release tags may authenticate.
-github_allowed_refs = ["refs/heads/main", "refs/tags/v*"]
 
 master_authorized_networks = [
   { cidr_block = "203.0.113.0/24", display_name = "office VPN (example range)" },
 ]
-
-# prod uses the modules' defaults for pools, bucket retention and partition expiration
-# (raw 400 days, quarantine 90 days, logs locked 30 days; staging and audit partitions 400 days).
-deletion_protection = true

@@ -1,9 +1,9 @@
 # Needs the google provider schema (mock_provider): runs in GitHub CI via `make tf-test`.
-# Plans the whole environment with terraform.tfvars and checks that what the modules create carries the
+# Plans a whole environment with envs/dev's inputs and checks that what the modules create carries the
 # names of modules/names, i.e. the platform object committed in helm/values/caec-platform/dev.platform.yaml.
 mock_provider "google" {}
 
-# The same values as ../terraform.tfvars (set here too, so the test does not depend on tfvars loading).
+# The same values as envs/dev/terraform.tfvars and the env of envs/dev/main.tf.
 variables {
   project_id        = "my-project"
   region            = "europe-west1"
