@@ -9,10 +9,11 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
-from caec_spark.splitter import file_day, split_file
+from caec_spark.splitter import Block, file_day, split_blocks
 
 RAW_SCHEMA = "source_file string, file_dt string, source_line long, raw string, reason string, detail string"
 _GLOB_CHARS = set("*?[{")
@@ -65,28 +66,45 @@ def select_files(files: Iterable[str], first_day: dt.date, last_day: dt.date) ->
     return keep
 
 
+_RAW_ARROW = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("file_dt", pa.string()),
+        ("source_line", pa.int64()),
+        ("raw", pa.string()),
+        ("reason", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+
+def _block_batches(path: str, day: str | None, block: Block) -> Iterator[pa.RecordBatch]:
+    """Arrow batches of a clean block, built column-wise (no Python object per line)."""
+    for i in range(0, len(block.lines), _BATCH_LINES):
+        chunk = block.lines[i : i + _BATCH_LINES]
+        n = len(chunk)
+        first = block.first_line + i
+        yield pa.RecordBatch.from_arrays(
+            [
+                pa.array([path] * n, pa.string()),
+                pa.array([day] * n, pa.string()),
+                pa.array(np.arange(first, first + n, dtype=np.int64)),
+                pa.array(chunk, pa.string()),
+                pa.nulls(n, pa.string()),
+                pa.nulls(n, pa.string()),
+            ],
+            schema=_RAW_ARROW,
+        )
+
+
 def _split_batches(fmt: str) -> Any:
     """The mapInArrow function: binaryFile rows (path, content) -> numbered raw lines."""
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        cols: dict[str, list[Any]] = {
-            k: [] for k in ("source_file", "file_dt", "source_line", "raw", "reason", "detail")
-        }
+        cols: dict[str, list[Any]] = {name: [] for name in _RAW_ARROW.names}
 
         def flush() -> pa.RecordBatch:
-            batch = pa.RecordBatch.from_pydict(
-                cols,
-                schema=pa.schema(
-                    [
-                        ("source_file", pa.string()),
-                        ("file_dt", pa.string()),
-                        ("source_line", pa.int64()),
-                        ("raw", pa.string()),
-                        ("reason", pa.string()),
-                        ("detail", pa.string()),
-                    ]
-                ),
-            )
+            batch = pa.RecordBatch.from_pydict(cols, schema=_RAW_ARROW)
             for v in cols.values():
                 v.clear()
             return batch
@@ -97,13 +115,16 @@ def _split_batches(fmt: str) -> Any:
             for i, path in enumerate(paths):
                 content = contents[i].as_py() or b""
                 day = file_day(path)
-                for line in split_file(path, content, fmt):
+                for item in split_blocks(path, content, fmt):
+                    if isinstance(item, Block):
+                        yield from _block_batches(path, day, item)
+                        continue
                     cols["source_file"].append(path)
                     cols["file_dt"].append(day)
-                    cols["source_line"].append(line.source_line)
-                    cols["raw"].append(line.raw)
-                    cols["reason"].append(line.reason)
-                    cols["detail"].append(line.detail)
+                    cols["source_line"].append(item.source_line)
+                    cols["raw"].append(item.raw)
+                    cols["reason"].append(item.reason)
+                    cols["detail"].append(item.detail)
                     if len(cols["raw"]) >= _BATCH_LINES:
                         yield flush()
         if cols["raw"]:

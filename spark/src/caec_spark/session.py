@@ -30,7 +30,8 @@ def get_spark(
     elif local_default:
         builder = builder.master("local[*]")
     parts = shuffle_partitions or int(os.environ.get("CAEC_SHUFFLE_PARTITIONS", "0")) or None
-    if parts is None and local_default:
+    runs_locally = local_default or (configured or "").startswith("local")
+    if parts is None and runs_locally:
         # Spark's default of 200 shuffle partitions costs minutes on a laptop: every window and join of
         # the job writes and schedules 200 tiny tasks (a 200k-event run: 6.5 min -> 2.5 min with 4).
         # Two per core keeps both cores busy; clusters set spark.sql.shuffle.partitions themselves.

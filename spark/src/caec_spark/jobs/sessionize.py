@@ -27,9 +27,9 @@ from caec_spark import io
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
 from caec_spark.log import progress
-from caec_spark.transforms.enrich import enrich, mask_ips
+from caec_spark.transforms.enrich import enrich, event_id_col, mask_ips
 from caec_spark.transforms.sessionize import ANCHOR_SCHEMA, anchors_from, sessionize
-from caec_spark.transforms.sessions import build_sessions, session_bots
+from caec_spark.transforms.sessions import build_sessions, session_window, with_session_bots
 from caec_spark.transforms.validate import classify
 
 EVENT_COLUMNS = (
@@ -149,7 +149,15 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         .when(F.lit(not has_state) & (ts >= F.lit(lookback_ts)) & (ts < F.lit(start_ts)), "context")
         .otherwise("filtered_outside_window")
     )
-    routed = classified.withColumn("route", route).withColumn("source_format", F.lit(cfg.fmt))
+    routed = (
+        classified.withColumn("route", route)
+        .withColumn("source_format", F.lit(cfg.fmt))
+        .withColumn("event_id", F.when(F.col("route").isin("window", "context"), event_id_col()))
+        # What is cached is re-read by every later step: keep the raw text only where it is written
+        # (quarantine) and drop the parser's working columns.
+        .withColumn("raw", F.when(F.col("route") == "quarantine", F.col("raw")))
+        .drop("ts_text", "event_type_raw", "parse_reason", "parse_detail", "filter_reason")
+    )
     routed = routed.persist(StorageLevel.MEMORY_AND_DISK)
     route_counts = {
         (r["route"], r["reason"]): int(r["n"])
@@ -196,47 +204,59 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         "sessionize",
         f"rules {rules.rules_version}: timeout {rules.inactivity_timeout_s}s, max {rules.max_session_s}s",
     )
-    sessionized = sessionize(events_in, anchors, rules).persist(StorageLevel.MEMORY_AND_DISK)
-    window_ev = sessionized.where(F.col("route") == "window")
-    touched = window_ev.select("session_id").distinct()
+    base_cols = [c for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", "rules_version", "run_id")]
+    state_cols = ["session_index", "run_start_t", "session_start_t", "route"]
+    # Only the output columns travel through the shuffle and sort (not raw text or parser temporaries).
+    pre_cols = [c for c in base_cols if c not in ("session_id", "seq_in_session")]
+    sessionized = sessionize(events_in.select(*pre_cols, "crawler", "route"), anchors, rules).select(
+        *base_cols, "crawler", *state_cols
+    )
     prev_day = cfg.start - dt.timedelta(days=1)
     events_root = join_uri(cfg.output_uri, "events")
     sessions_root = join_uri(cfg.output_uri, "sessions")
     prev_events_uri = join_uri(events_root, f"event_date={prev_day.isoformat()}")
-    earlier: DataFrame | None = None  # earlier events of sessions continuing into the window
     old_prev_events: DataFrame | None = None
+    rows = sessionized
     if has_state and io.exists(spark, prev_events_uri):
+        # Earlier events of sessions continuing into the window come from the published previous day.
         old_prev_events = spark.read.parquet(prev_events_uri).withColumn("event_date", F.lit(prev_day))
-        earlier = old_prev_events.join(touched, "session_id", "left_semi")
-    elif not has_state:
-        earlier = sessionized.where(F.col("route") == "context").join(touched, "session_id", "left_semi")
-    base_cols = [c for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", "rules_version", "run_id")]
-    window_rows = window_ev.select(*base_cols, "crawler", "session_index")
-    if earlier is not None:
-        crawler_of_earlier = _crawler_expr()
-        # session_index of a continued session comes from its window events (max ignores these nulls)
-        earlier_rows = earlier.select(
-            *base_cols, crawler_of_earlier.alias("crawler"), F.lit(None).cast("int").alias("session_index")
+        # (all of that day is unioned in; the window filter below keeps only the continued sessions)
+        earlier = old_prev_events.select(
+            *base_cols,
+            _crawler_expr().alias("crawler"),
+            # session_index of a continued session comes from its window events (max ignores these nulls)
+            F.lit(None).cast("int").alias("session_index"),
+            F.lit(None).cast("long").alias("run_start_t"),
+            F.lit(None).cast("long").alias("session_start_t"),
+            F.lit("earlier").alias("route"),
         )
-        full = window_rows.unionByName(earlier_rows)
-    else:
-        full = window_rows
-    full = full.withColumn("_window", F.col("event_ts") >= F.lit(start_ts))
-    bots = session_bots(full, rules)
-    full = (
-        full.join(bots, "session_id")
+        rows = rows.unionByName(earlier)
+    # Look-back context and earlier rows count only as parts of sessions that reach into the window.
+    has_window = F.max((F.col("route") == "window").cast("int")).over(session_window()) == 1
+    all_rows = (
+        with_session_bots(rows, rules, has_window.alias("_has_window"))
+        .withColumn("_window", F.col("event_ts") >= F.lit(start_ts))
         .withColumn("rules_version", F.lit(rules.rules_version))
         .withColumn("run_id", F.lit(cfg.run_id))
+        .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    full = full.persist(StorageLevel.MEMORY_AND_DISK)
-    sessions = build_sessions(full, rules, cfg.run_id)
+    # Materialise now: the writes below run concurrently and would otherwise each sessionize anew.
+    n_rows = all_rows.count()
+    import os
+
+    if os.environ.get("CAEC_EXPLAIN"):
+        all_rows.explain()
+    _stage(6, "sessionize", f"{n_rows} event(s) sessionized")
+    full = all_rows.where(F.col("_has_window"))
+    touched = all_rows.where(F.col("route") == "window").select("session_id").distinct()
+    sessions = build_sessions(full, rules, cfg.run_id).persist(StorageLevel.MEMORY_AND_DISK)
 
     # 7 write (staged)
     _stage(7, "write", f"staging under {stage_root}")
     events_out = full.where(F.col("_window")).select(*EVENT_COLUMNS)
     _write(events_out, join_uri(stage_root, "events"), "event_date", ["visitor_id", "event_ts", "event_id"])
-    rewrite_prev_events = has_state and old_prev_events is not None and earlier is not None
-    if rewrite_prev_events and old_prev_events is not None:
+    rewrite_prev_events = old_prev_events is not None
+    if old_prev_events is not None:
         updated_prev = full.where(~F.col("_window")).select(*EVENT_COLUMNS)
         kept = old_prev_events.join(touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
         _write(
@@ -245,7 +265,6 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
             "event_date",
             ["visitor_id", "event_ts", "event_id"],
         )
-    sessions = sessions.persist(StorageLevel.MEMORY_AND_DISK)
     early_dates = [
         r["session_date"]
         for r in sessions.where(F.col("session_date") < F.lit(cfg.start))
@@ -261,7 +280,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
             sessions_out = sessions_out.unionByName(old.join(touched, "session_id", "left_anti"))
     _write(sessions_out, join_uri(stage_root, "sessions"), "session_date", ["visitor_id", "session_start"])
     _write(quarantine, q_stage_root, "ingest_date", ["source_file", "source_line"])
-    new_state = anchors_from(sessionized, anchors)
+    new_state = anchors_from(all_rows.where(F.col("route") != "earlier"), anchors)
     new_state.write.mode("overwrite").parquet(join_uri(stage_root, "state"))
 
     counts = _counts(route_counts, events_out, sessions, cfg)
@@ -295,7 +314,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     io.delete(spark, stage_root)
     if cfg.quarantine_uri:
         io.delete(spark, q_stage_root)
-    for df in (routed, sessionized, full, sessions):
+    for df in (routed, all_rows, sessions):
         df.unpersist()
 
     manifest = {

@@ -37,6 +37,12 @@ def sessionize(events: DataFrame, anchors: DataFrame, rules: RulesConfig) -> Dat
 
     ``events`` needs visitor_id, event_ts, event_id, utm_campaign; ``anchors`` has :data:`ANCHOR_SCHEMA`
     (possibly empty). Events must all be later than their visitor's anchor.
+
+    Every window below has the same partitioning and ordering (visitor; time, anchor first, event id),
+    so Spark shuffles and sorts the events once: runs, chunks and sessions are running "last marker"
+    values over that one order instead of windows partitioned by run and session (each of which would
+    re-sort all events). The output stays hash-partitioned by ``visitor_id``; later per-session steps
+    group by (visitor_id, session_id) and reuse that partitioning without another shuffle.
     """
     timeout = rules.inactivity_timeout_s * 1_000_000
     max_len = rules.max_session_s * 1_000_000
@@ -54,41 +60,49 @@ def sessionize(events: DataFrame, anchors: DataFrame, rules: RulesConfig) -> Dat
     # Only anchors of visitors that have new events matter.
     anc = anc.join(ev.select("visitor_id").distinct(), "visitor_id", "left_semi")
     both = ev.unionByName(anc, allowMissingColumns=True)
-    by_visitor = Window.partitionBy("visitor_id").orderBy(
-        F.col("_t"), F.col("_anchor").desc(), F.col("event_id")
-    )
-    prev_t = F.lag("_t").over(by_visitor)
-    campaign = F.when(F.col("_anchor"), F.col("_a_campaign")).otherwise(F.col("utm_campaign"))
+    w = Window.partitionBy("visitor_id").orderBy(F.col("_t"), F.col("_anchor").desc(), F.col("event_id"))
+    upto_here = w.rowsBetween(Window.unboundedPreceding, 0)
+    anchor = F.col("_anchor")
+
+    # 1. activity runs: a gap > timeout (or a campaign change) starts one; the anchor continues its own
+    campaign = F.when(anchor, F.col("_a_campaign")).otherwise(F.col("utm_campaign"))
     both = both.withColumn("_campaign", campaign)
-    prev_campaign = F.last("_campaign", ignorenulls=True).over(
-        by_visitor.rowsBetween(Window.unboundedPreceding, -1)
-    )
-    new_run = prev_t.isNull() | ((F.col("_t") - prev_t) > timeout)
+    prev_campaign = F.last("_campaign", ignorenulls=True).over(w.rowsBetween(Window.unboundedPreceding, -1))
+    both = both.select("*", F.lag("_t").over(w).alias("_prev_t"), F.row_number().over(w).alias("_rn"))
+    new_run = F.col("_prev_t").isNull() | ((F.col("_t") - F.col("_prev_t")) > timeout)
     if rules.split_on_campaign_change:
+        both = both.withColumn("_prev_campaign", prev_campaign)
         new_run = new_run | (
-            F.col("_campaign").isNotNull() & prev_campaign.isNotNull() & (F.col("_campaign") != prev_campaign)
+            F.col("_campaign").isNotNull()
+            & F.col("_prev_campaign").isNotNull()
+            & (F.col("_campaign") != F.col("_prev_campaign"))
         )
-    both = both.withColumn("_new_run", F.when(F.col("_anchor"), False).otherwise(new_run).cast("int"))
-    both = both.withColumn(
-        "_run", F.sum("_new_run").over(by_visitor.rowsBetween(Window.unboundedPreceding, 0))
-    )
-    by_run = Window.partitionBy("visitor_id", "_run")
-    both = both.withColumn("_run_start", F.min(F.coalesce("_a_run", "_t")).over(by_run))
-    both = both.withColumn(
-        "_chunk", F.floor((F.col("_t") - F.col("_run_start")) / F.lit(max_len)).cast("long")
-    )
-    by_session = Window.partitionBy("visitor_id", "_run", "_chunk")
-    both = both.withColumn("_start", F.min(F.coalesce("_a_start", "_t")).over(by_session))
-    seq_base = F.coalesce(F.max("_a_seq").over(by_session) - 1, F.lit(0))
-    ordered = by_session.orderBy(F.col("_t"), F.col("_anchor").desc(), F.col("event_id"))
-    both = both.withColumn("seq_in_session", (F.row_number().over(ordered) + seq_base).cast("int"))
-    by_visitor_sessions = Window.partitionBy("visitor_id").orderBy("_start")
-    index_base = F.coalesce(F.max("_a_index").over(Window.partitionBy("visitor_id")) - 1, F.lit(0))
-    both = both.withColumn(
-        "session_index", (F.dense_rank().over(by_visitor_sessions) + index_base).cast("int")
+    both = both.withColumn("_new_run", ~anchor & new_run)
+    # 2. the run's start: the latest marker so far (the anchor's stored run start, or a new run's first time)
+    run_start = F.when(anchor, F.col("_a_run")).when(F.col("_new_run"), F.col("_t"))
+    both = both.withColumn("_run_start", F.last(run_start, ignorenulls=True).over(upto_here))
+    # 3. a session starts at a new run or where the run crosses into its next max-length chunk; within a
+    # run the previous row shares this run start, so its chunk needs no second window pass
+    chunk = F.floor((F.col("_t") - F.col("_run_start")) / F.lit(max_len))
+    prev_chunk = F.floor((F.col("_prev_t") - F.col("_run_start")) / F.lit(max_len))
+    both = both.withColumn("_new_session", ~anchor & (F.col("_new_run") | (chunk != prev_chunk)))
+    rn = F.col("_rn")
+    start_mark = F.when(anchor, F.col("_a_start")).when(F.col("_new_session"), F.col("_t"))
+    # seq = rows since the session's first row; an anchor row stands for its session's last_seq-th event
+    seq_mark = F.when(anchor, rn - F.col("_a_seq")).when(F.col("_new_session"), rn - 1)
+    both = both.select(
+        "*",
+        F.last(start_mark, ignorenulls=True).over(upto_here).alias("_start"),
+        (rn - F.last(seq_mark, ignorenulls=True).over(upto_here)).cast("int").alias("seq_in_session"),
+        (
+            F.coalesce(F.max("_a_index").over(upto_here), F.lit(0))
+            + F.sum(F.col("_new_session").cast("int")).over(upto_here)
+        )
+        .cast("int")
+        .alias("session_index"),
     )
     both = (
-        both.where(~F.col("_anchor"))
+        both.where(~anchor)
         .withColumn("session_id", session_id_col(F.col("visitor_id"), F.col("_start")))
         .withColumn("session_start_t", F.col("_start"))
         .withColumn("run_start_t", F.col("_run_start"))
@@ -102,48 +116,47 @@ def sessionize(events: DataFrame, anchors: DataFrame, rules: RulesConfig) -> Dat
         "_a_seq",
         "_a_campaign",
         "_campaign",
+        "_prev_t",
+        "_prev_campaign",
+        "_rn",
         "_new_run",
-        "_run",
-        "_chunk",
+        "_run_start",
+        "_new_session",
         "_start",
     )
 
 
 def anchors_from(sessionized: DataFrame, prior: DataFrame) -> DataFrame:
-    """The visitor state after these events: the last event of each visitor, else the prior anchor."""
-    w = Window.partitionBy("visitor_id").orderBy(F.col("event_ts").desc(), F.col("event_id").desc())
-    camp_w = Window.partitionBy("visitor_id")
-    latest = (
-        sessionized.withColumn("_rn", F.row_number().over(w))
-        .withColumn(
-            "_camp",
-            F.max_by(
-                F.col("utm_campaign"), F.when(F.col("utm_campaign").isNotNull(), F.unix_micros("event_ts"))
-            ).over(camp_w),
-        )
-        .where(F.col("_rn") == 1)
-        .select(
-            "visitor_id",
+    """The visitor state after these events: the last event of each visitor, else the prior anchor.
+
+    An aggregation by visitor (not a window): ``sessionized`` is already partitioned by visitor, so this
+    needs neither a shuffle nor a sort.
+    """
+    order = F.struct(F.col("event_ts"), F.col("event_id"))
+    last = F.max_by(
+        F.struct(
             F.unix_micros("event_ts").alias("last_t"),
-            "run_start_t",
-            "session_start_t",
-            "session_id",
-            "session_index",
+            F.col("run_start_t"),
+            F.col("session_start_t"),
+            F.col("session_id"),
+            F.col("session_index"),
             F.col("seq_in_session").alias("last_seq"),
-            "_camp",
-        )
+        ),
+        order,
     )
+    camp = F.max_by(F.col("utm_campaign"), F.when(F.col("utm_campaign").isNotNull(), order))
+    latest = sessionized.groupBy("visitor_id").agg(last.alias("_s"), camp.alias("_camp"))
     joined = latest.join(
         prior.select("visitor_id", F.col("last_campaign").alias("_prior_camp")), "visitor_id", "left"
     )
     new_state = joined.select(
         "visitor_id",
-        "last_t",
-        "run_start_t",
-        "session_start_t",
-        "session_id",
-        "session_index",
-        "last_seq",
+        "_s.last_t",
+        "_s.run_start_t",
+        "_s.session_start_t",
+        "_s.session_id",
+        "_s.session_index",
+        "_s.last_seq",
         F.coalesce("_camp", "_prior_camp").alias("last_campaign"),
     )
     untouched = prior.join(latest.select("visitor_id"), "visitor_id", "left_anti")

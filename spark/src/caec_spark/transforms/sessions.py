@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from caec_spark.config import RulesConfig
@@ -69,23 +69,43 @@ def channel_col(referrer: Column, utm_source: Column, utm_medium: Column) -> Col
     )
 
 
-def session_bots(events: DataFrame, rules: RulesConfig) -> DataFrame:
-    """Per session: is_bot and bot_reason (``ua:<pattern>`` > ``robots_txt`` > ``rate``)."""
-    g = events.groupBy("session_id").agg(
-        F.min_by("crawler", F.when(F.col("crawler").isNotNull(), F.col("seq_in_session"))).alias("_ua"),
-        F.max((F.col("page_path") == "/robots.txt").cast("int")).alias("_robots"),
-        F.count(F.lit(1)).alias("_n"),
-        ((F.max(F.unix_micros("event_ts")) - F.min(F.unix_micros("event_ts"))) / 1e6).alias("_dur"),
+def session_window() -> WindowSpec:
+    """All events of one session (a function: a WindowSpec needs an active SparkContext)."""
+    return Window.partitionBy("visitor_id", "session_id")
+
+
+def with_session_bots(events: DataFrame, rules: RulesConfig, *also: Column) -> DataFrame:
+    """Add is_bot and bot_reason (``ua:<pattern>`` > ``robots_txt`` > ``rate``) from each whole session.
+
+    A window over (visitor_id, session_id), not a group-by and join: the events are partitioned by
+    visitor after sessionizing, so this needs no shuffle. ``also``: more columns over
+    :func:`session_window`, computed in the same pass.
+    """
+    w = session_window()
+    ts = F.unix_micros("event_ts")
+    ua = F.min_by("crawler", F.when(F.col("crawler").isNotNull(), F.col("seq_in_session"))).over(w)
+    robots = F.max((F.col("page_path") == "/robots.txt").cast("int")).over(w)
+    n = F.count(F.lit(1)).over(w)
+    dur = (F.max(ts).over(w) - F.min(ts).over(w)) / 1e6
+    g = events.select("*", ua.alias("_ua"), robots.alias("_robots"), n.alias("_n"), dur.alias("_dur"), *also)
+    reason = _bot_reason(rules)
+    return (
+        g.withColumn("is_bot", reason.isNotNull())
+        .withColumn("bot_reason", reason)
+        .drop("_ua", "_robots", "_n", "_dur")
     )
+
+
+def _bot_reason(rules: RulesConfig) -> Column:
+    """The reason from per-session _ua (first crawler pattern), _robots, _n (events), _dur (seconds)."""
     per_minute = F.col("_n") / (F.greatest(F.col("_dur"), F.lit(1.0)) / 60.0)
     rate = (F.col("_n") >= rules.bot_min_events) & (per_minute > rules.bot_max_events_per_minute)
     robots = F.lit(rules.bot_robots_txt) & (F.coalesce(F.col("_robots"), F.lit(0)) == 1)
-    reason = (
+    return (
         F.when(F.col("_ua").isNotNull(), F.concat(F.lit("ua:"), F.col("_ua")))
         .when(robots, F.lit("robots_txt"))
         .when(rate, F.lit("rate"))
     )
-    return g.select("session_id", reason.isNotNull().alias("is_bot"), reason.alias("bot_reason"))
 
 
 def build_sessions(events: DataFrame, rules: RulesConfig, run_id: str) -> DataFrame:
