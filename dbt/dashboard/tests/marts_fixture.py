@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from caec_dashboard.queries import QUARANTINE_REASONS
+
 REPO = Path(__file__).resolve().parents[3]
 WAREHOUSE_DOC = REPO / "docs" / "warehouse.md"
 
@@ -203,17 +205,7 @@ def build_marts(path: Path, days: int = 21, seed: int = 7, start: date = date(20
         select a.cohort_week, datediff('week', a.cohort_week, a.activity_week), a.activity_week, s.n,
                count(distinct a.visitor_id), count(distinct a.visitor_id) / s.n
         from activity a join sizes s using (cohort_week) group by 1, 2, 3, 4""")
-    reasons = [
-        "parse_error",
-        "missing_field",
-        "bad_timestamp",
-        "future_timestamp",
-        "bad_encoding",
-        "line_too_long",
-        "unknown_event_type",
-        "corrupt_file",
-        "other",
-    ]
+    reasons = list(QUARANTINE_REASONS)
     for d in range(days):
         day = start + timedelta(days=d)
         counts = [
@@ -225,7 +217,7 @@ def build_marts(path: Path, days: int = 21, seed: int = 7, start: date = date(20
         late = rng.randint(0, 10)
         q = sum(counts)
         con.execute(
-            f"insert into marts.agg_data_quality_daily values ({','.join('?' * 21)})",
+            f"insert into marts.agg_data_quality_daily values ({','.join('?' * (12 + len(reasons)))})",
             [
                 day,
                 valid + q,

@@ -31,10 +31,7 @@ sequenced as (
         sessions.device_type as session_device_type,
         lead(events.event_at) over (
             partition by events.session_id order by events.seq_in_session
-        ) as next_event_at,
-        row_number() over (
-            partition by events.session_id order by events.seq_in_session desc
-        ) = 1 as is_last_event
+        ) as next_event_at
     from events
     inner join sessions on events.session_id = sessions.session_id
 
@@ -62,7 +59,6 @@ page_events as (
         case
             when next_event_at is not null then {{ caec.seconds_between('event_at', 'next_event_at') }}
         end as time_on_page_s,
-        is_last_event,
         channel,
         session_device_type as device_type,
         is_bot
@@ -81,27 +77,4 @@ flagged as (
 
 )
 
-select
-    page_view_id,
-    session_id,
-    visitor_id,
-    session_date,
-    event_date,
-    viewed_at,
-    seq_in_session,
-    page_number,
-    event_type,
-    page_path,
-    page_url,
-    referrer,
-    item_id,
-    category,
-    brand,
-    price,
-    time_on_page_s,
-    is_entry,
-    is_exit,
-    channel,
-    device_type,
-    is_bot
-from flagged
+select * from flagged

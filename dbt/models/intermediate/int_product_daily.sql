@@ -24,14 +24,7 @@ product_events as (
 
 latest as (
 
-    select
-        event_date,
-        item_id,
-        category,
-        brand,
-        price,
-        event_at,
-        event_id
+    select *
     from product_events
     {{ caec.keep_latest('event_date, item_id', 'event_at desc, event_id desc') }}
 

@@ -1,9 +1,9 @@
 {{ config(**caec.day_partitioned('date_day')) }}
 -- Grain: one row per day: valid events by event_date (humans and bots) and quarantined records by
--- ingest_date, with shares and the run manifests whose window covers the day.
+-- ingest_date (one column per documented reason, macros/quarantine.sql), with shares and the run manifests
+-- whose window covers the day.
 
-{%- set reasons = ['parse_error', 'missing_field', 'bad_timestamp', 'future_timestamp', 'bad_encoding',
-                   'line_too_long', 'unknown_event_type', 'corrupt_file'] %}
+{%- set reasons = caec.quarantine_reasons() %}
 
 with
 

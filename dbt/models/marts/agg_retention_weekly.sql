@@ -1,16 +1,13 @@
+{{ config(**caec.day_partitioned('activity_week', cluster_by=['cohort_week'])) }}
 -- Grain: one row per cohort week (ISO week, Monday, of a visitor's first session) x weeks since then.
--- A table rebuilt from fct_sessions each build: a cohort's size and activity span all history.
+-- Incremental by activity_week: a run rebuilds every activity week from the Monday of the window's first
+-- day on. Why that is enough: the window can only change cohorts whose first sessions lie in those weeks
+-- (first touch moves only within the rebuilt days) and activity in those weeks; rows of earlier activity
+-- weeks did not change. Earlier cohorts keep their stored size (their members and week-0 activity lie
+-- before the rebuilt weeks). So a day's run reads at most the current week's sessions, not all history.
+{%- set first_week = caec.window_first_week_literal() %}
 
 with
-
-visitors as (
-
-    select
-        visitor_id,
-        cohort_week
-    from {{ ref('int_visitor_first_touch') }}
-
-),
 
 activity as (
 
@@ -18,8 +15,18 @@ activity as (
         visitor_id,
         {{ caec.week_start('session_date') }} as activity_week
     from {{ ref('fct_sessions') }}
-    where {{ caec.all_days('session_date') }}
+    where session_date >= {{ first_week }}
         and {{ caec.traffic_filter() }}
+
+),
+
+visitors as (
+
+    select
+        visitor_id,
+        cohort_week
+    from {{ ref('int_visitor_first_touch') }}
+    where visitor_id in (select activity.visitor_id from activity)
 
 ),
 
@@ -46,6 +53,14 @@ cohort_sizes as (
     from cohort_activity
     where week_number = 0
     group by cohort_week
+    {%- if caec.incremental_run() %}
+    union all
+    select distinct
+        cohort_week,
+        cohort_visitors
+    from {{ this }}
+    where cohort_week < {{ first_week }}
+    {%- endif %}
 
 ),
 

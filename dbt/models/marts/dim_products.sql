@@ -1,10 +1,29 @@
+{{ config(**caec.keyed_by('product_id')) }}
 -- Grain: one row per product (item_id) seen in human traffic; category, brand and price of its latest event.
--- Rebuilt from the small per-day product table (int_product_daily), not from the events.
+-- Built from the small per-day product table (int_product_daily), never from the events. Incremental, merged
+-- by product_id: a run recomputes only the products it can change (seen in the rebuilt days now, or a
+-- stored row whose history may include them) from their int_product_daily rows.
 with
+
+touched as (
+
+    select item_id
+    from {{ ref('int_product_daily') }}
+    where {{ caec.in_window('event_date') }}
+    {%- if caec.incremental_run() %}
+    union all
+    select product_id as item_id
+    from {{ this }}
+    where {{ caec.overlaps_window(caec.to_date('first_seen_at'), caec.to_date('last_seen_at')) }}
+    {%- endif %}
+
+),
 
 daily as (
 
-    select * from {{ ref('int_product_daily') }}
+    select *
+    from {{ ref('int_product_daily') }}
+    where item_id in (select touched.item_id from touched)
 
 ),
 

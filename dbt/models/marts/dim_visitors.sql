@@ -1,9 +1,30 @@
--- Grain: one row per visitor (all history; a small table rebuilt from fct_sessions on every build).
+{{ config(**caec.keyed_by('visitor_id')) }}
+-- Grain: one row per visitor (all history). Incremental, merged by visitor_id: a run recomputes only the
+-- visitors it can change (a session in the rebuilt days now, or a stored row whose sessions may have been
+-- there), each from its own sessions in fct_sessions; every other row stands as stored.
+{%- set incremental = caec.incremental_run() %}
+
 with
+
+touched as (
+
+    select visitor_id
+    from {{ ref('fct_sessions') }}
+    where {{ caec.in_window('session_date') }}
+    {%- if incremental %}
+    union all
+    select visitor_id
+    from {{ this }}
+    where {{ caec.overlaps_window('first_session_date', caec.to_date('last_seen_at')) }}
+    {%- endif %}
+
+),
 
 first_touch as (
 
-    select * from {{ ref('int_visitor_first_touch') }}
+    select *
+    from {{ ref('int_visitor_first_touch') }}
+    where visitor_id in (select touched.visitor_id from touched)
 
 ),
 
@@ -17,7 +38,7 @@ activity as (
         sum(revenue) as revenue,
         min(case when is_bot then 1 else 0 end) = 1 as is_bot
     from {{ ref('fct_sessions') }}
-    where {{ caec.all_days('session_date') }}
+    where visitor_id in (select touched.visitor_id from touched)
     group by visitor_id
 
 )

@@ -15,7 +15,7 @@ Sessions (human unless noted; day = UTC date the session started):
               s6 v2 referral/mobile  two page_views, the second one arrived late
   2024-06-03  s7 v1 direct/desktop   one page_view (bounce; v1 returns in ISO week 1)
               s8 v5 paid/tablet      product_view p2, add_to_cart, remove_from_cart, purchase t4 20.0
-Plus one duplicated event row (a re-run wrote e1 twice) and four quarantined records.
+Plus one duplicated event row (a re-run wrote e1 twice) and nine quarantined records (QUARANTINE).
 """
 
 from __future__ import annotations
@@ -177,11 +177,16 @@ EVENTS: tuple[Ev, ...] = (
 
 PRODUCTS = {"p1": ("shoes", "acme", 50.0), "p2": ("hats", "hatco", 20.0)}
 
-QUARANTINE = (  # (ingest_date, reason)
+QUARANTINE = (  # (ingest_date, reason); "reason_added_later" stands for a code the mart does not list yet
     ("2024-06-01", "parse_error"),
     ("2024-06-01", "parse_error"),
     ("2024-06-01", "bad_timestamp"),
+    ("2024-06-02", "bad_value"),
+    ("2024-06-02", "empty_file"),
     ("2024-06-03", "unknown_event_type"),
+    ("2024-06-03", "wrong_columns"),
+    ("2024-06-03", "bad_header"),
+    ("2024-06-03", "reason_added_later"),
 )
 
 PAGE_TYPES = {"page_view", "product_view"}
@@ -429,7 +434,11 @@ def manifest(events: list[dict[str, object]], sessions: list[dict[str, object]])
             "quarantined_by_reason": reasons,
         },
         "reconciled": True,
-        "partitions": {"events": list(DAYS), "sessions": list(DAYS), "quarantine": [DAYS[0], DAYS[2]]},
+        "partitions": {
+            "events": list(DAYS),
+            "sessions": list(DAYS),
+            "quarantine": sorted({d for d, _ in QUARANTINE}),
+        },
     }
 
 
@@ -440,10 +449,8 @@ def write_fixture(root: Path) -> Path:
     write_partitioned(sessions, SESSION_SCHEMA, root / "sessions", "session_date")
     write_partitioned(quarantine_rows(), QUARANTINE_SCHEMA, root / "quarantine", "ingest_date")
     (root / "manifests").mkdir(parents=True, exist_ok=True)
-    # Pretty-printed like the Spark job writes it (DuckDB reads it either way).
-    (root / "manifests" / f"run_id={RUN_ID}.json").write_text(
-        json.dumps(manifest(events, sessions), indent=2) + "\n"
-    )
+    # One line, as the Spark job writes it (BigQuery reads manifests as newline-delimited JSON).
+    (root / "manifests" / f"run_id={RUN_ID}.json").write_text(json.dumps(manifest(events, sessions)) + "\n")
     return root
 
 

@@ -7,27 +7,21 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import DbtRunner, local_env
+from conftest import PROJECT_DIR, DbtRunner, local_env
 from fixture import DAYS
 
-MARTS = (
-    "fct_sessions",
-    "fct_page_views",
-    "fct_orders",
-    "dim_visitors",
-    "dim_products",
-    "agg_daily_traffic",
-    "agg_funnel_daily",
-    "agg_channels_daily",
-    "agg_retention_weekly",
-    "agg_data_quality_daily",
-)
+# Every mart the project defines (a new one is covered without editing this list), and the intermediate
+# tables that carry incremental state of their own.
+TABLES = [f"marts.{p.stem}" for p in sorted((PROJECT_DIR / "models" / "marts").glob("*.sql"))] + [
+    "staging.int_visitor_first_touch",
+    "staging.int_product_daily",
+]
 
 
 def table_rows(db: Path, table: str) -> list[tuple[object, ...]]:
-    """Every row of a mart in a canonical order."""
+    """Every row of a table (schema.name) in a canonical order."""
     with duckdb.connect(str(db), read_only=True) as con:
-        return con.sql(f"select * from marts.{table} order by all").fetchall()
+        return con.sql(f"select * from {table} order by all").fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +29,10 @@ def incremental_build(
     staging_root: Path, run_dbt: DbtRunner, tmp_path_factory: pytest.TempPathFactory
 ) -> Path:
     """One `dbt run` per day in order, each re-building the previous day too (lookback_days=1); the last
-    day is a `dbt build`, so the data tests also run against windowed (incremental) state."""
+    day is a `dbt build`, so the data tests also run against windowed (incremental) state. The last day
+    (Monday 2024-06-03) has no look-back, so its window starts a new ISO week: agg_retention_weekly then
+    takes the earlier cohort's size from its stored rows and dim_visitors / int_visitor_first_touch keep
+    stored rows of visitors first seen before the window (the paths a long history exercises)."""
     db = tmp_path_factory.mktemp("incremental") / "caec.duckdb"
     target = tmp_path_factory.mktemp("inc-target")
     for n, day in enumerate(DAYS):
@@ -44,13 +41,13 @@ def incremental_build(
         run_dbt(
             [command],
             local_env(staging_root, db),
-            {"start_date": day, "end_date": end, "lookback_days": 1},
+            {"start_date": day, "end_date": end, "lookback_days": 0 if n == len(DAYS) - 1 else 1},
             target_path=target,
         )
     return db
 
 
-@pytest.mark.parametrize("table", MARTS)
+@pytest.mark.parametrize("table", TABLES)
 def test_full_equals_day_by_day(full_build: Path, incremental_build: Path, table: str) -> None:
     full = table_rows(full_build, table)
     assert full, f"{table} is empty in the full build: the comparison would prove nothing"

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 
+REPO = Path(__file__).resolve().parents[3]
 D1, D2, D3 = "2024-06-01", "2024-06-02", "2024-06-03"
 
 
@@ -15,6 +17,15 @@ def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
         return [
             tuple(v.isoformat() if hasattr(v, "isoformat") else v for v in r) for r in con.sql(sql).fetchall()
         ]
+
+
+def contract_reasons() -> list[str]:
+    """The quarantine reason codes listed in docs/data-contract.md (the `reason` row), in order."""
+    text = (REPO / "docs" / "data-contract.md").read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("| reason |"))
+    codes = re.findall(r"`(\w+)`", row.split("|")[3])
+    assert len(codes) >= 10, row
+    return codes
 
 
 def test_daily_traffic(full_build: Path) -> None:
@@ -87,16 +98,43 @@ def test_data_quality(full_build: Path) -> None:
         full_build,
         """
         select date_day, records_read, events_valid, human_events, bot_events, late_events, records_quarantined,
-               quarantined_parse_error, quarantined_bad_timestamp, quarantined_unknown_event_type,
                round(quarantine_share, 4), round(bot_share, 4), round(late_share, 4), runs, all_runs_reconciled
         from marts.agg_data_quality_daily order by date_day""",
     )
     # the duplicated event e1 is counted once; s4's purchase is a day-2 event
     assert got == [
-        (D1, 12, 9, 7, 2, 0, 3, 2, 1, 0, 0.25, 0.2222, 0.0, 1, True),
-        (D2, 5, 5, 5, 0, 1, 0, 0, 0, 0, 0.0, 0.0, 0.2, 1, True),
-        (D3, 6, 5, 5, 0, 0, 1, 0, 0, 1, 0.1667, 0.0, 0.0, 1, True),
+        (D1, 12, 9, 7, 2, 0, 3, 0.25, 0.2222, 0.0, 1, True),
+        (D2, 7, 5, 5, 0, 1, 2, 0.2857, 0.0, 0.2, 1, True),
+        (D3, 9, 5, 5, 0, 0, 4, 0.4444, 0.0, 0.0, 1, True),
     ]
+
+
+def test_quarantine_reasons_have_their_own_columns(full_build: Path) -> None:
+    """Every reason code of docs/data-contract.md is a column; an unlisted code counts as `other`."""
+    reasons = [*contract_reasons(), "other"]
+    got = rows(
+        full_build,
+        f"""
+        select date_day, {", ".join(f"quarantined_{r}" for r in reasons)}
+        from marts.agg_data_quality_daily order by date_day""",
+    )
+    nonzero = [(day, {r: n for r, n in zip(reasons, counts, strict=True) if n}) for day, *counts in got]
+    assert nonzero == [
+        (D1, {"parse_error": 2, "bad_timestamp": 1}),
+        (D2, {"bad_value": 1, "empty_file": 1}),
+        (D3, {"unknown_event_type": 1, "wrong_columns": 1, "bad_header": 1, "other": 1}),
+    ]
+    columns = [
+        name
+        for (name,) in rows(
+            full_build,
+            """
+            select column_name from information_schema.columns
+            where table_schema = 'marts' and table_name = 'agg_data_quality_daily'
+              and column_name like 'quarantined%' order by ordinal_position""",
+        )
+    ]
+    assert columns == [f"quarantined_{r}" for r in reasons]
 
 
 def test_facts_keep_bots_flagged(full_build: Path) -> None:

@@ -25,14 +25,19 @@ MART_TABLES = (
     "agg_data_quality_daily",
 )
 
+# The reason codes of docs/data-contract.md (agg_data_quality_daily has a column for each) plus `other`.
 QUARANTINE_REASONS = (
     "parse_error",
     "missing_field",
     "bad_timestamp",
     "future_timestamp",
+    "bad_value",
     "bad_encoding",
     "line_too_long",
     "unknown_event_type",
+    "wrong_columns",
+    "bad_header",
+    "empty_file",
     "corrupt_file",
     "other",
 )
