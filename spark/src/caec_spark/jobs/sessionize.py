@@ -353,7 +353,7 @@ def _materialise(df: DataFrame) -> DataFrame:
     columnar, compressed cache, and it cuts the plan so later steps plan quickly). On a cluster:
     ``persist``, because a lost executor (Spot nodes) must mean recomputing, not a failed job.
     """
-    if df.sparkSession.sparkContext.master.startswith("local"):
+    if (df.sparkSession.sparkContext.master or "").startswith("local"):
         return df.localCheckpoint(eager=True)
     return df.persist(StorageLevel.MEMORY_AND_DISK)
 
