@@ -220,8 +220,11 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     if has_state and io.exists(spark, prev_events_uri):
         # Earlier events of sessions continuing into the window come from the published previous day.
         old_prev_events = spark.read.parquet(prev_events_uri).withColumn("event_date", F.lit(prev_day))
-        # (all of that day is unioned in; the window filter below keeps only the continued sessions)
-        earlier = old_prev_events.select(
+        # Only a visitor's last session before the window (its anchor's) can continue into it: keep
+        # that session's events of the previous day; the window filter below drops those that do not
+        # continue after all. (Unioning the whole day would double a daily run's sort.)
+        open_sessions = anchors.select("visitor_id", "session_id")
+        earlier = old_prev_events.join(open_sessions, ["visitor_id", "session_id"], "left_semi").select(
             *base_cols,
             _crawler_expr().alias("crawler"),
             # session_index of a continued session comes from its window events (max ignores these nulls)
