@@ -166,18 +166,19 @@ def split_blocks(path: str, content: bytes, fmt: str) -> Iterator[Line | Block]:
         elif verdict == "skip":
             yield Block(2, lines[1:])
         else:
-            yield from _bad_header_lines(lines, fmt)
+            yield from (_bad_header_line(i, text, fmt) for i, text in enumerate(lines, start=1))
     elif text is None:
         n = yield from _mixed_lines(data, fmt)
     if problem is not None:
         yield Line(n + 1, None, "corrupt_file", f"{problem}; {n} line(s) before the damage were read")
 
 
-def _bad_header_lines(lines: list[str], fmt: str) -> Iterator[Line]:
-    expected = ",".join(HEADERS[fmt])
-    yield Line(1, lines[0], "bad_header", f"header does not match {fmt}: expected {expected}")
-    for i, text in enumerate(lines[1:], start=2):
-        yield Line(i, text, "bad_header", f"file header does not match the {fmt} columns")
+def _bad_header_line(n: int, text: str, fmt: str) -> Line:
+    """Line ``n`` of a file whose first line is a header of other columns (the header itself is line 1)."""
+    if n == 1:
+        expected = ",".join(HEADERS[fmt])
+        return Line(n, text, "bad_header", f"header does not match {fmt}: expected {expected}")
+    return Line(n, text, "bad_header", f"file header does not match the {fmt} columns")
 
 
 def _mixed_lines(data: bytes, fmt: str) -> Generator[Line, None, int]:
@@ -190,13 +191,12 @@ def _mixed_lines(data: bytes, fmt: str) -> Generator[Line, None, int]:
             if header_state == "skip":
                 continue
             if header_state == "bad":
-                expected = ",".join(HEADERS[fmt])
-                yield Line(n, text, "bad_header", f"header does not match {fmt}: expected {expected}")
+                yield _bad_header_line(n, text, fmt)
                 continue
         if not ok:
             yield Line(n, text, "bad_encoding", "line is not valid UTF-8")
         elif header_state == "bad":
-            yield Line(n, text, "bad_header", f"file header does not match the {fmt} columns")
+            yield _bad_header_line(n, text, fmt)
         else:
             yield Line(n, text)
     return n

@@ -27,7 +27,7 @@ from caec_spark import io
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
 from caec_spark.log import progress
-from caec_spark.transforms.enrich import enrich, event_id_col, mask_ips
+from caec_spark.transforms.enrich import crawler_pattern_col, enrich, event_id_col, mask_ips
 from caec_spark.transforms.sessionize import ANCHOR_SCHEMA, anchors_from, sessionize
 from caec_spark.transforms.sessions import build_sessions, session_window, with_session_bots
 from caec_spark.transforms.validate import classify
@@ -226,7 +226,8 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         open_sessions = anchors.select("visitor_id", "session_id")
         earlier = old_prev_events.join(open_sessions, ["visitor_id", "session_id"], "left_semi").select(
             *base_cols,
-            _crawler_expr().alias("crawler"),
+            # published events keep their user agent, so the crawler pattern is recomputed
+            crawler_pattern_col(F.col("user_agent")).alias("crawler"),
             # session_index of a continued session comes from its window events (max ignores these nulls)
             F.lit(None).cast("int").alias("session_index"),
             F.lit(None).cast("long").alias("run_start_t"),
@@ -258,7 +259,6 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     _stage(7, "write", f"staging under {stage_root}")
     events_out = full.where(F.col("_window")).select(*EVENT_COLUMNS)
     _write(events_out, join_uri(stage_root, "events"), "event_date", ["visitor_id", "event_ts", "event_id"])
-    rewrite_prev_events = old_prev_events is not None
     if old_prev_events is not None:
         updated_prev = full.where(~F.col("_window")).select(*EVENT_COLUMNS)
         kept = old_prev_events.join(touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
@@ -304,7 +304,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         ),
         "quarantine": io.publish_partitions(spark, q_stage_root, cfg.quarantine_root, "ingest_date"),
     }
-    if rewrite_prev_events:
+    if old_prev_events is not None:
         published["events"] = sorted(
             set(published["events"])
             | set(
@@ -359,13 +359,6 @@ def _materialise(df: DataFrame) -> DataFrame:
     if (df.sparkSession.sparkContext.master or "").startswith("local"):
         return df.localCheckpoint(eager=True)
     return df.persist(StorageLevel.MEMORY_AND_DISK)
-
-
-def _crawler_expr() -> Any:
-    """Crawler pattern for already published events (their user agent is kept, so recompute it)."""
-    from caec_spark.transforms.enrich import crawler_pattern_col
-
-    return crawler_pattern_col(F.col("user_agent"))
 
 
 def _by_route(route_counts: dict[tuple[str, str | None], int]) -> dict[str, int]:
