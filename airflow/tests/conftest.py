@@ -3,6 +3,7 @@ SQLite DB are configured here, before any test module imports airflow."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Iterator
@@ -11,11 +12,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = AIRFLOW_DIR.parent
 DAGS_FOLDER = AIRFLOW_DIR / "dags"
 TEMPLATE = DAGS_FOLDER / "templates" / "sparkapplication.yaml"
+# dev's platform object, written from Terraform by `make platform-values ENV=dev`.
+DEV_PLATFORM = REPO_ROOT / "helm" / "values" / "caec-platform" / "dev.platform.yaml"
+
+
+def helm_json(value: Any) -> str:
+    """What Helm's toJson renders into the ConfigMap (compact, sorted keys); empty stays empty."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else ""
+
+
+# The Spark pool placement of dev, exactly as the chart renders it from Terraform's platform.sparkPool.
+DEV_SPARK_POOL: dict[str, Any] = yaml.safe_load(DEV_PLATFORM.read_text(encoding="utf-8"))["platform"][
+    "sparkPool"
+]
 
 _HOME = Path(tempfile.mkdtemp(prefix="caec-airflow-home-"))
 os.environ.update(
@@ -53,6 +68,8 @@ GKE_ENV = {
     "CAEC_IMAGE_REPO": "europe-west1-docker.pkg.dev/my-project/caec-dev",
     "CAEC_IMAGE_TAG": "0123abc",
     "CAEC_IDENTITY_SALT": "a-real-secret-salt",
+    "CAEC_SPARK_NODE_SELECTOR": helm_json(DEV_SPARK_POOL["nodeSelector"]),
+    "CAEC_SPARK_TOLERATIONS": helm_json(DEV_SPARK_POOL["tolerations"]),
 }
 # kind end-to-end: no GCS, one PVC mounted at CAEC_DATA_DIR, dbt on DuckDB.
 KIND_ENV = {

@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, TEMPLATE, run_context
+from conftest import DEV_SPARK_POOL, GKE_ENV, KIND_ENV, REPO_ROOT, TEMPLATE, run_context
 
 from caec_airflow.spark_app import (
     SALT_SECRET_NAME,
@@ -25,6 +25,7 @@ from caec_pipeline.steps import sessionize_args
 
 CRD = Path("/work/shared/schemas/spark-operator/sparkoperator.k8s.io_sparkapplications.yaml")
 DAY, NEXT = date(2026, 11, 2), date(2026, 11, 3)
+PLACEMENT_VARS = ("CAEC_SPARK_NODE_SELECTOR", "CAEC_SPARK_TOLERATIONS")
 
 
 def gke() -> PipelineConfig:
@@ -53,6 +54,85 @@ def test_rendered_application_validates_against_the_crd(
     assert doc["apiVersion"] == "sparkoperator.k8s.io/v1beta2"
     assert doc["kind"] == "SparkApplication"
     assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", doc["metadata"]["name"])
+
+
+def unknown_fields(doc: Any, schema: dict[str, Any], path: str = "") -> list[str]:
+    """Keys of ``doc`` the CRD schema does not declare (the CRD allows unknown fields silently,
+    and the API server would prune them: a misspelt field must fail here instead)."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return []
+    found: list[str] = []
+    if isinstance(doc, dict):
+        props, extra = schema.get("properties"), schema.get("additionalProperties")
+        for key, value in doc.items():
+            if props is not None and key in props:
+                found += unknown_fields(value, props[key], f"{path}.{key}")
+            elif isinstance(extra, dict):
+                found += unknown_fields(value, extra, f"{path}.{key}")
+            elif props is not None:
+                found.append(f"{path}.{key}")
+    elif isinstance(doc, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(doc):
+            found += unknown_fields(item, schema["items"], f"{path}[{index}]")
+    return found
+
+
+@pytest.mark.parametrize("env", [GKE_ENV, KIND_ENV], ids=["gke", "kind"])
+def test_rendered_application_uses_only_crd_fields(crd_schema: dict[str, Any], env: dict[str, str]) -> None:
+    doc = render(PipelineConfig.from_env(env, repo_root=REPO_ROOT))
+    assert unknown_fields(doc, crd_schema) == []
+
+
+def test_unknown_field_check_can_fail(crd_schema: dict[str, Any]) -> None:
+    doc = render(gke())
+    doc["spec"]["executor"]["nodeSelectors"] = {"caec.io/pool": "spark"}
+    doc["spec"]["driver"]["tolerations"][0]["effects"] = "NoSchedule"
+    assert unknown_fields(doc, crd_schema) == [
+        ".spec.driver.tolerations[0].effects",
+        ".spec.executor.nodeSelectors",
+    ]
+
+
+def test_spark_pods_land_on_the_spark_pool_from_terraform(crd_schema: dict[str, Any]) -> None:
+    """GKE: driver and executors select the Spark (Spot) pool and tolerate its taint, exactly as
+    Terraform defines it (dev.platform.yaml's sparkPool, rendered into the ConfigMap)."""
+    doc = render(gke())
+    jsonschema.Draft7Validator(crd_schema).validate(doc)
+    spec = doc["spec"]
+    for role in ("driver", "executor"):
+        assert spec[role]["nodeSelector"] == DEV_SPARK_POOL["nodeSelector"] == {"caec.io/pool": "spark"}
+        assert spec[role]["tolerations"] == DEV_SPARK_POOL["tolerations"]
+        assert {"key": "caec.io/pool", "operator": "Equal", "value": "spark", "effect": "NoSchedule"} in (
+            spec[role]["tolerations"]
+        )
+    # Per role, not the deprecated application-level field (the CRD says they are mutually exclusive).
+    assert "nodeSelector" not in spec
+
+
+def test_no_placement_without_a_spark_pool(crd_schema: dict[str, Any]) -> None:
+    """kind (and any config without CAEC_SPARK_*): no nodeSelector/tolerations fields at all."""
+    unplaced_gke = {k: v for k, v in GKE_ENV.items() if k not in PLACEMENT_VARS}
+    for env in (KIND_ENV, unplaced_gke):
+        doc = render(PipelineConfig.from_env(env, repo_root=REPO_ROOT))
+        jsonschema.Draft7Validator(crd_schema).validate(doc)
+        assert "nodeSelector" not in doc["spec"] and "tolerations" not in doc["spec"]
+        for role in ("driver", "executor"):
+            assert not {"nodeSelector", "tolerations"} & set(doc["spec"][role]), role
+
+
+def test_placement_is_rendered_verbatim_from_the_config() -> None:
+    """Whatever the ConfigMap holds (validated by PipelineConfig) is what the pods get."""
+    env = {
+        **GKE_ENV,
+        "CAEC_SPARK_NODE_SELECTOR": '{"cloud.google.com/gke-spot":"true","caec.io/pool":"spark"}',
+        "CAEC_SPARK_TOLERATIONS": '[{"key":"cloud.google.com/gke-spot","operator":"Exists","effect":"NoSchedule"}]',
+    }
+    spec = render(PipelineConfig.from_env(env, repo_root=REPO_ROOT))["spec"]
+    for role in ("driver", "executor"):
+        assert spec[role]["nodeSelector"] == {"caec.io/pool": "spark", "cloud.google.com/gke-spot": "true"}
+        assert spec[role]["tolerations"] == [
+            {"key": "cloud.google.com/gke-spot", "operator": "Exists", "effect": "NoSchedule"}
+        ]
 
 
 def test_schema_catches_a_broken_application(crd_schema: dict[str, Any]) -> None:

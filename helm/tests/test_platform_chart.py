@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -215,6 +216,27 @@ def test_kind_configmap_matches_the_e2e_shared_claim(rendered: dict[str, list[di
     assert data["CAEC_DUCKDB_PATH"] == "/caec-data/warehouse/caec.duckdb"
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_spark_pool_placement_flows_into_the_configmap(
+    env: str, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
+    """platform.sparkPool (Terraform) becomes JSON in the ConfigMap; empty (no placement) without a pool."""
+    pool = platform(env)["sparkPool"]
+    data = one(rendered[env], "ConfigMap", "caec-pipeline-config")["data"]
+    selector, tolerations = data["CAEC_SPARK_NODE_SELECTOR"], data["CAEC_SPARK_TOLERATIONS"]
+    assert (json.loads(selector) if selector else {}) == pool["nodeSelector"]
+    assert (json.loads(tolerations) if tolerations else []) == pool["tolerations"]
+    if env == "kind":
+        # kind has no Spark node pool: pods must schedule anywhere, so nothing is set.
+        assert selector == "" and tolerations == ""
+    else:
+        # GKE environments: the pool's label and a toleration of its NoSchedule taint.
+        assert json.loads(selector) == {"caec.io/pool": "spark"}
+        assert {"key": "caec.io/pool", "operator": "Equal", "value": "spark", "effect": "NoSchedule"} in (
+            json.loads(tolerations)
+        )
+
+
 def test_image_tag_flows_into_the_configmap() -> None:
     docs = render_platform("example", "--set", "pipeline.imageTag=0123abcd")
     assert one(docs, "ConfigMap", "caec-pipeline-config")["data"]["CAEC_IMAGE_TAG"] == "0123abcd"
@@ -311,6 +333,9 @@ def test_pod_check_catches_a_root_pod() -> None:
         (["--set", "pipeline.storage=s3"], "pipeline/storage"),
         (["--set", "platform.serviceAccounts.spark.gsa=not-an-email"], "gsa"),
         (["--set", "networkPolicy.kubeApi.cidrs[0]=example.com"], "kubeApi"),
+        (["--set", "platform.sparkPool.tolerations[0].effect=Sometimes"], "sparkPool/tolerations/0/effect"),
+        (["--set", "platform.sparkPool.nodeSelector.caec\\.io/pool=not valid"], "sparkPool/nodeSelector"),
+        (["--set", "platform.sparkPool.nodeSelector=null"], "sparkPool"),
     ],
 )
 def test_schema_rejects_bad_values(override: list[str], message: str) -> None:

@@ -32,3 +32,8 @@ output "pii_taxonomy" {
   description = "Display name of the PII taxonomy (for docs/governance.md)."
   value       = module.names.pii_taxonomy
 }
+
+output "spark_pool" {
+  description = "Node selector and tolerations of Spark pods = the Spark pool's labels and taints (for the placement tests)."
+  value       = module.names.spark_pool
+}

@@ -39,6 +39,7 @@ PLATFORM_KEYS = (
     "datasets",
     "bigqueryLocation",
     "imageRepo",
+    "sparkPool",
 )
 # Inputs of modules/platform that names depend on (= the variables of terraform/platform). `env` comes
 # from the env root's main.tf, the others from its terraform.tfvars (a test checks the roots pass them on).

@@ -68,6 +68,40 @@ def test_names_differ_between_envs(env_outputs: dict[str, dict[str, Any]]) -> No
     assert set(dev["datasets"].values()).isdisjoint(prod["datasets"].values())
 
 
+SPARK_TOLERATION = {"key": "caec.io/pool", "operator": "Equal", "value": "spark", "effect": "NoSchedule"}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_spark_pool_placement_is_in_the_platform_object(
+    env: str, env_outputs: dict[str, dict[str, Any]]
+) -> None:
+    """The Spark pool's selector and toleration reach the values file (-> CAEC_SPARK_* -> the pods)."""
+    pool = env_outputs[env]["platform"].get("sparkPool")
+    assert pool, "modules/names lost platform.sparkPool: Spark pods would never reach the Spark pool"
+    assert pool == env_outputs[env]["spark_pool"]
+    assert pool["nodeSelector"] == {"caec.io/pool": "spark"}
+    assert pool["tolerations"] == [SPARK_TOLERATION]
+    values = yaml.safe_load(platform_values.values_path(env).read_text(encoding="utf-8"))
+    assert values["platform"]["sparkPool"] == pool
+
+
+def test_spark_pool_placement_has_one_definition() -> None:
+    """modules/names defines the pool's label and taint; modules/gke applies them (no second literal),
+    and modules/platform checks what the pool got against the names (check block via local.platform)."""
+    gke = (MODULES_DIR / "gke" / "main.tf").read_text(encoding="utf-8")
+    assert "labels          = merge(var.labels, var.spark_pool_placement.nodeSelector)" in gke
+    assert re.search(r'dynamic "taint" \{\s*for_each = var\.spark_pool_placement\.tolerations', gke)
+    assert '"caec.io/pool" = "spark"' not in gke, (
+        "modules/gke must take the Spark pool label from modules/names"
+    )
+    platform = (MODULES_DIR / "platform" / "main.tf").read_text(encoding="utf-8")
+    assert re.search(r"spark_pool_placement\s*=\s*module\.names\.spark_pool\n", platform)
+    assert re.search(r"sparkPool\s*=\s*module\.gke\.spark_pool\n", platform)
+    gke_outputs = (MODULES_DIR / "gke" / "outputs.tf").read_text(encoding="utf-8")
+    assert "google_container_node_pool.spark.node_config[0].labels[k]" in gke_outputs
+    assert "google_container_node_pool.spark.node_config[0].taint" in gke_outputs
+
+
 def pipeline_config_defaults() -> dict[str, Any]:
     """Class-level defaults of caec_pipeline.config.PipelineConfig, read with ast (other venv)."""
     if not PIPELINE_CONFIG.is_file():

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from caec_pipeline.config import (
     DEV_IDENTITY_SALT,
     ConfigError,
     PipelineConfig,
+    Toleration,
     find_repo_root,
     is_remote_uri,
     join_uri,
@@ -42,6 +44,9 @@ def test_empty_environment_gives_the_local_profile() -> None:
     assert cfg.spark_image == "caec/caec-spark:dev"
     assert cfg.uses_dev_salt and cfg.identity_salt == DEV_IDENTITY_SALT
     assert cfg.shared_volume_claim == ""
+    # No Spark node pool locally: no placement at all (kind and laptops schedule Spark pods anywhere).
+    assert cfg.node_selector == {} and cfg.tolerations == []
+    assert cfg.to_env()["CAEC_SPARK_NODE_SELECTOR"] == cfg.to_env()["CAEC_SPARK_TOLERATIONS"] == ""
 
 
 def test_quarantine_follows_staging_unless_set() -> None:
@@ -158,6 +163,87 @@ def test_to_env_round_trips() -> None:
         {"CAEC_ENV": "dev", "CAEC_DQ_MAX_BOT_SHARE": "0.25", "CAEC_IMAGE_TAG": "abc"}, repo_root=ROOT
     )
     assert PipelineConfig.from_env(cfg.to_env(), repo_root=ROOT) == cfg
+
+
+# What the caec-pipeline-config ConfigMap renders from Terraform's platform.sparkPool on GKE.
+POOL_SELECTOR = '{"caec.io/pool":"spark"}'
+POOL_TOLERATIONS = '[{"effect":"NoSchedule","key":"caec.io/pool","operator":"Equal","value":"spark"}]'
+
+
+def test_spark_pool_placement_is_read_from_json() -> None:
+    cfg = PipelineConfig.from_env(
+        {"CAEC_SPARK_NODE_SELECTOR": POOL_SELECTOR, "CAEC_SPARK_TOLERATIONS": POOL_TOLERATIONS},
+        repo_root=ROOT,
+    )
+    assert cfg.node_selector == {"caec.io/pool": "spark"}
+    assert cfg.tolerations == [
+        {"key": "caec.io/pool", "operator": "Equal", "value": "spark", "effect": "NoSchedule"}
+    ]
+    assert cfg.spark_tolerations == (Toleration("caec.io/pool", "Equal", "spark", "NoSchedule"),)
+    # The ConfigMap's exact text comes back out (Helm's toJson also sorts keys), and hashing still works.
+    assert (cfg.to_env()["CAEC_SPARK_NODE_SELECTOR"], cfg.to_env()["CAEC_SPARK_TOLERATIONS"]) == (
+        POOL_SELECTOR,
+        POOL_TOLERATIONS,
+    )
+    assert PipelineConfig.from_env(cfg.to_env(), repo_root=ROOT) == cfg
+    assert hash(cfg) == hash(PipelineConfig.from_env(cfg.to_env(), repo_root=ROOT))
+    assert cfg.describe()["spark_node_selector"] == POOL_SELECTOR
+
+
+def test_spark_pool_placement_empty_json_means_none() -> None:
+    cfg = PipelineConfig.from_env(
+        {"CAEC_SPARK_NODE_SELECTOR": "{}", "CAEC_SPARK_TOLERATIONS": " [] "}, repo_root=ROOT
+    )
+    assert cfg.node_selector == {} and cfg.tolerations == []
+
+
+def test_exists_toleration_and_toleration_seconds() -> None:
+    raw = '[{"operator": "Exists"}, {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}]'
+    cfg = PipelineConfig.from_env({"CAEC_SPARK_TOLERATIONS": raw}, repo_root=ROOT)
+    assert cfg.tolerations == [
+        {"operator": "Exists"},
+        {"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "needle"),
+    [
+        ("CAEC_SPARK_NODE_SELECTOR", "caec.io/pool=spark", "is not valid JSON"),
+        ("CAEC_SPARK_NODE_SELECTOR", '["caec.io/pool"]', "is not a JSON object"),
+        ("CAEC_SPARK_NODE_SELECTOR", '{"caec.io/pool": 1}', "is not a valid label value"),
+        ("CAEC_SPARK_NODE_SELECTOR", '{"bad key": "x"}', "is not a valid Kubernetes label key"),
+        ("CAEC_SPARK_TOLERATIONS", '{"key": "k"}', "is not a JSON list"),
+        ("CAEC_SPARK_TOLERATIONS", '[{"key": "k", "operator": "Like"}]', "operator 'Like'"),
+        ("CAEC_SPARK_TOLERATIONS", '[{"value": "spark"}]', "operator Equal needs a key"),
+        ("CAEC_SPARK_TOLERATIONS", '[{"operator": "Exists", "value": "v"}]', "Exists takes no value"),
+        ("CAEC_SPARK_TOLERATIONS", '[{"key": "k", "value": "v", "effect": "Never"}]', "effect 'Never'"),
+        (
+            "CAEC_SPARK_TOLERATIONS",
+            '[{"key": "k", "value": "v", "efect": "NoSchedule"}]',
+            "unknown field 'efect'",
+        ),
+        (
+            "CAEC_SPARK_TOLERATIONS",
+            '[{"key": "k", "tolerationSeconds": 5}]',
+            "only applies to effect NoExecute",
+        ),
+        ("CAEC_SPARK_TOLERATIONS", '["caec.io/pool"]', "[0] is not a JSON object"),
+    ],
+)
+def test_bad_spark_pool_placement_names_the_variable_and_fix(variable: str, raw: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        PipelineConfig.from_env({variable: raw}, repo_root=ROOT)
+    text = str(err.value)
+    assert variable in text and needle in text, text
+
+
+def test_documented_variables_are_exactly_the_ones_read() -> None:
+    """docs/platform-names.md's 'Pipeline configuration' table lists every CAEC_* variable to_env writes."""
+    text = (ROOT / "docs" / "platform-names.md").read_text(encoding="utf-8")
+    section = text.split("## Pipeline configuration", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"`(CAEC_[A-Z_]+)`", section))
+    assert documented == set(PipelineConfig.from_env({}, repo_root=ROOT).to_env())
 
 
 def test_frozen() -> None:

@@ -126,6 +126,9 @@ def render_spark_application(
         "shared_volume_claim": cfg.shared_volume_claim,
         "data_dir": str(cfg.data_dir),
         "service_account": cfg.spark_service_account,
+        # The Spark (Spot) node pool on GKE; empty on kind/laptops, so the fields are left out.
+        "node_selector": cfg.node_selector,
+        "tolerations": cfg.tolerations,
         "priority_class": PRIORITY_CLASS,
         "env": spark_pod_env(cfg),
         "pod_security_context": pod_security_context(SPARK_UID),

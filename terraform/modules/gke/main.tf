@@ -5,8 +5,10 @@
 # tainted so only Spark executors land there).
 locals {
   node_tags         = ["caec-gke-node", var.cluster_name]
-  spark_pool_label  = { "caec.io/pool" = "spark" }
   system_pool_label = { "caec.io/pool" = "system" }
+  # Kubernetes taint effects (what pods tolerate) <-> the GKE API's spelling of the same effects.
+  taint_effects     = { NoSchedule = "NO_SCHEDULE", PreferNoSchedule = "PREFER_NO_SCHEDULE", NoExecute = "NO_EXECUTE" }
+  k8s_taint_effects = { for k8s, gke in local.taint_effects : gke => k8s }
 }
 
 # The nodes' own identity: GKE's minimal node role and image pulls only (granted through the access
@@ -216,13 +218,17 @@ resource "google_container_node_pool" "spark" {
     spot            = var.spark_pool.spot
     service_account = google_service_account.nodes.email
     oauth_scopes    = ["https://www.googleapis.com/auth/cloud-platform"]
-    labels          = merge(var.labels, local.spark_pool_label)
+    labels          = merge(var.labels, var.spark_pool_placement.nodeSelector)
     tags            = local.node_tags
 
-    taint {
-      key    = "caec.io/pool"
-      value  = "spark"
-      effect = "NO_SCHEDULE"
+    # One taint per toleration Spark pods carry (modules/names), so only they land on this pool.
+    dynamic "taint" {
+      for_each = var.spark_pool_placement.tolerations
+      content {
+        key    = taint.value.key
+        value  = taint.value.value
+        effect = local.taint_effects[taint.value.effect]
+      }
     }
 
     workload_metadata_config {

@@ -36,9 +36,16 @@ output "node_service_account_member" {
 }
 
 output "spark_pool" {
-  description = "How pods select the Spark pool: node label and the taint they must tolerate."
+  description = "How pods reach the Spark pool, in Kubernetes spelling (nodeSelector, tolerations), read back from the node pool's labels and taints so modules/platform can check them against modules/names."
   value = {
-    node_selector = local.spark_pool_label
-    toleration    = { key = "caec.io/pool", operator = "Equal", value = "spark", effect = "NoSchedule" }
+    nodeSelector = { for k, _ in var.spark_pool_placement.nodeSelector : k => google_container_node_pool.spark.node_config[0].labels[k] }
+    tolerations = [
+      for t in google_container_node_pool.spark.node_config[0].taint : {
+        key      = t.key
+        operator = "Equal"
+        value    = t.value
+        effect   = local.k8s_taint_effects[t.effect]
+      }
+    ]
   }
 }

@@ -138,6 +138,30 @@ variable "spark_pool" {
   }
 }
 
+variable "spark_pool_placement" {
+  description = "Node selector and tolerations of Spark pods in Kubernetes spelling (modules/names output spark_pool): the Spark pool gets the selector as node labels and one taint per toleration."
+  nullable    = false
+  type = object({
+    nodeSelector = map(string)
+    tolerations = list(object({
+      key      = string
+      operator = string
+      value    = string
+      effect   = string
+    }))
+  })
+
+  validation {
+    condition     = length(var.spark_pool_placement.nodeSelector) > 0 && length(var.spark_pool_placement.tolerations) > 0
+    error_message = "spark_pool_placement needs a nodeSelector and at least one toleration: an untainted Spark pool would take any pod."
+  }
+
+  validation {
+    condition     = alltrue([for t in var.spark_pool_placement.tolerations : t.operator == "Equal" && contains(["NoSchedule", "PreferNoSchedule", "NoExecute"], t.effect) && t.key != "" && t.value != ""])
+    error_message = "Each toleration must be operator Equal with a key, a value and effect NoSchedule, PreferNoSchedule or NoExecute (it becomes the pool's taint)."
+  }
+}
+
 variable "webhook_ports" {
   description = "TCP ports on the nodes the control plane must reach for admission webhooks (the Spark Operator webhook listens on 9443); private clusters only open 443/10250 by default."
   type        = list(string)

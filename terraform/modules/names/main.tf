@@ -52,6 +52,14 @@ locals {
   github_pool_id     = "${local.stem}-github"
   github_provider_id = "github"
 
+  # Where Spark pods run on GKE, in Kubernetes spelling: modules/gke labels and taints the Spark node pool
+  # from this object, and the SparkApplication puts the same nodeSelector and tolerations on the driver and
+  # executors (CAEC_SPARK_NODE_SELECTOR / CAEC_SPARK_TOLERATIONS). One definition, so they cannot drift.
+  spark_pool = {
+    nodeSelector = { "caec.io/pool" = "spark" }
+    tolerations  = [{ key = "caec.io/pool", operator = "Equal", value = "spark", effect = "NoSchedule" }]
+  }
+
   # The object the Helm chart and the DAG config consume (docs/platform-names.md, "The platform object").
   platform = {
     env        = var.env
@@ -65,5 +73,6 @@ locals {
     datasets         = local.datasets
     bigqueryLocation = var.bigquery_location
     imageRepo        = local.image_repo
+    sparkPool        = local.spark_pool
   }
 }

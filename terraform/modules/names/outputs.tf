@@ -78,6 +78,11 @@ output "cluster" {
   value       = local.cluster
 }
 
+output "spark_pool" {
+  description = "Node selector and tolerations (Kubernetes spelling) of the Spark node pool: modules/gke labels and taints the pool with them; Spark pods carry them."
+  value       = local.spark_pool
+}
+
 output "pii_taxonomy" {
   description = "Display name of the Data Catalog policy-tag taxonomy for PII columns."
   value       = local.pii_taxonomy

@@ -67,6 +67,7 @@ module "gke" {
   enable_private_endpoint    = var.enable_private_endpoint
   system_pool                = var.system_pool
   spark_pool                 = var.spark_pool
+  spark_pool_placement       = module.names.spark_pool
   deletion_protection        = var.deletion_protection
   labels                     = { app = "caec", env = var.env }
 }
@@ -158,6 +159,7 @@ locals {
     datasets         = module.bigquery.dataset_ids
     bigqueryLocation = module.bigquery.location
     imageRepo        = module.artifact_registry.image_repo
+    sparkPool        = module.gke.spark_pool
   }
 }
 

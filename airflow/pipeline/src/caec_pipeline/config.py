@@ -9,6 +9,7 @@ problem names the variable and the fix, so a typo in a ConfigMap fails the first
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -29,6 +30,15 @@ _K8S_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _BQ_DATASET = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,1023}$")
 _GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _URI_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*)://")
+# Kubernetes label keys (optional DNS-subdomain prefix + '/' + name) and values (may be empty).
+_LABEL_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+_LABEL_KEY = re.compile(
+    rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$"
+)
+_LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+TOLERATION_OPERATORS = ("Equal", "Exists")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+_TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
 
 
 class ConfigError(ValueError):
@@ -84,6 +94,126 @@ def join_uri(base: str, *parts: str) -> str:
 
 
 @dataclass(frozen=True)
+class Toleration:
+    """A Kubernetes pod toleration (core/v1 ``Toleration``), e.g. of the Spark node pool's taint.
+
+    Immutable so :class:`PipelineConfig` stays frozen and hashable; :meth:`to_k8s` gives the
+    SparkApplication's spelling. ``effect=""`` tolerates every effect, as in Kubernetes.
+    """
+
+    key: str = ""
+    operator: str = "Equal"
+    value: str = ""
+    effect: str = ""
+    toleration_seconds: int | None = None
+
+    def to_k8s(self) -> dict[str, Any]:
+        """The Kubernetes object; empty optional fields are left out (the API's defaults apply)."""
+        out: dict[str, Any] = {"key": self.key} if self.key else {}
+        out["operator"] = self.operator
+        if self.value:
+            out["value"] = self.value
+        if self.effect:
+            out["effect"] = self.effect
+        if self.toleration_seconds is not None:
+            out["tolerationSeconds"] = self.toleration_seconds
+        return out
+
+
+def parse_node_selector(name: str, raw: str) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+    """``CAEC_SPARK_NODE_SELECTOR``: a JSON object of node labels -> sorted (key, value) pairs, problems.
+
+    Empty means "no nodeSelector" (kind, laptops). Invalid label keys/values are reported here, at
+    start-up, instead of as a rejected SparkApplication at run time.
+    """
+    if not raw:
+        return (), []
+    fix = f'set {name} to a JSON object of node labels, e.g. {{"caec.io/pool": "spark"}}, or leave it empty'
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return (), [f"{name}={raw!r} is not valid JSON ({exc.msg}): {fix}"]
+    if not isinstance(data, dict):
+        return (), [f"{name}={raw!r} is not a JSON object: {fix}"]
+    problems = []
+    for key, value in data.items():
+        if not _LABEL_KEY.match(key):
+            problems.append(f"{name}: {key!r} is not a valid Kubernetes label key: {fix}")
+        if not isinstance(value, str) or not _LABEL_VALUE.match(value):
+            problems.append(f"{name}: the value of {key!r} ({value!r}) is not a valid label value: {fix}")
+    if problems:
+        return (), problems
+    return tuple(sorted(data.items())), []
+
+
+def _toleration(name: str, index: int, item: Any) -> tuple[Toleration | None, list[str]]:
+    """One entry of ``CAEC_SPARK_TOLERATIONS`` checked against the Kubernetes Toleration rules."""
+    where = f"{name}[{index}]"
+    if not isinstance(item, dict):
+        return None, [f"{where} is not a JSON object with key/operator/value/effect"]
+    problems = [
+        f"{where}: unknown field {k!r} (allowed: {', '.join(_TOLERATION_FIELDS)})"
+        for k in item
+        if k not in _TOLERATION_FIELDS
+    ]
+    key, operator, value, effect = (
+        item.get(f, d) for f, d in (("key", ""), ("operator", "Equal"), ("value", ""), ("effect", ""))
+    )
+    seconds = item.get("tolerationSeconds")
+    if not all(isinstance(v, str) for v in (key, operator, value, effect)):
+        return None, [*problems, f"{where}: key, operator, value and effect must be strings"]
+    if key and not _LABEL_KEY.match(key):
+        problems.append(f"{where}: key {key!r} is not a valid taint key")
+    if operator not in TOLERATION_OPERATORS:
+        problems.append(f"{where}: operator {operator!r} is not one of {', '.join(TOLERATION_OPERATORS)}")
+    elif operator == "Equal" and not key:
+        problems.append(f"{where}: operator Equal needs a key (use operator Exists to tolerate every taint)")
+    elif operator == "Exists" and value:
+        problems.append(f"{where}: operator Exists takes no value (drop {value!r} or use operator Equal)")
+    if value and not _LABEL_VALUE.match(value):
+        problems.append(f"{where}: value {value!r} is not a valid taint value")
+    if effect and effect not in TAINT_EFFECTS:
+        problems.append(
+            f"{where}: effect {effect!r} is not one of {', '.join(TAINT_EFFECTS)} (or empty for all)"
+        )
+    if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 0):
+        problems.append(f"{where}: tolerationSeconds {seconds!r} must be a non-negative integer")
+    elif seconds is not None and effect != "NoExecute":
+        problems.append(f"{where}: tolerationSeconds only applies to effect NoExecute")
+    if problems:
+        return None, problems
+    return Toleration(key, operator, value, effect, seconds), []
+
+
+def parse_tolerations(name: str, raw: str) -> tuple[tuple[Toleration, ...], list[str]]:
+    """``CAEC_SPARK_TOLERATIONS``: a JSON list of Kubernetes tolerations -> Tolerations, problems.
+
+    Empty means "no tolerations" (kind, laptops: there is no tainted Spark pool to reach).
+    """
+    if not raw:
+        return (), []
+    fix = (
+        f"set {name} to a JSON list of tolerations, e.g. "
+        '[{"key": "caec.io/pool", "operator": "Equal", "value": "spark", "effect": "NoSchedule"}], '
+        "or leave it empty"
+    )
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return (), [f"{name}={raw!r} is not valid JSON ({exc.msg}): {fix}"]
+    if not isinstance(data, list):
+        return (), [f"{name}={raw!r} is not a JSON list: {fix}"]
+    tolerations: list[Toleration] = []
+    problems: list[str] = []
+    for index, item in enumerate(data):
+        toleration, found = _toleration(name, index, item)
+        problems.extend(found)
+        if toleration is not None:
+            tolerations.append(toleration)
+    return (tuple(tolerations), []) if not problems else ((), problems)
+
+
+@dataclass(frozen=True)
 class PipelineConfig:
     """Resolved pipeline configuration (every default applied). Build it with :meth:`from_env`."""
 
@@ -110,6 +240,9 @@ class PipelineConfig:
     dq_max_bot_share: float = 0.5
     dq_max_late_share: float = 0.1
     shared_volume_claim: str = ""
+    # Spark pods' placement (driver and executors): the Spark node pool's label and taint on GKE.
+    spark_node_selector: tuple[tuple[str, str], ...] = ()
+    spark_tolerations: tuple[Toleration, ...] = ()
     identity_salt: str = DEV_IDENTITY_SALT
 
     # ------------------------------------------------------------------ construction
@@ -150,6 +283,12 @@ class PipelineConfig:
                 return default
             return value
 
+        node_selector, found = parse_node_selector(
+            "CAEC_SPARK_NODE_SELECTOR", get("CAEC_SPARK_NODE_SELECTOR")
+        )
+        problems.extend(found)
+        tolerations, found = parse_tolerations("CAEC_SPARK_TOLERATIONS", get("CAEC_SPARK_TOLERATIONS"))
+        problems.extend(found)
         duckdb = Path(get("CAEC_DUCKDB_PATH", str(data_dir / "warehouse" / "caec.duckdb")))
         cfg_values: dict[str, Any] = {
             "repo_root": root,
@@ -175,6 +314,8 @@ class PipelineConfig:
             "dq_max_bot_share": share("CAEC_DQ_MAX_BOT_SHARE", 0.5),
             "dq_max_late_share": share("CAEC_DQ_MAX_LATE_SHARE", 0.1),
             "shared_volume_claim": get("CAEC_SHARED_VOLUME_CLAIM"),
+            "spark_node_selector": node_selector,
+            "spark_tolerations": tolerations,
             "identity_salt": salt or DEV_IDENTITY_SALT,
         }
         problems.extend(validate(cfg_values))
@@ -215,14 +356,29 @@ class PipelineConfig:
             "CAEC_DQ_MAX_BOT_SHARE": repr(self.dq_max_bot_share),
             "CAEC_DQ_MAX_LATE_SHARE": repr(self.dq_max_late_share),
             "CAEC_SHARED_VOLUME_CLAIM": self.shared_volume_claim,
+            "CAEC_SPARK_NODE_SELECTOR": _json_or_empty(self.node_selector),
+            "CAEC_SPARK_TOLERATIONS": _json_or_empty(self.tolerations),
             "CAEC_IDENTITY_SALT": self.identity_salt,
         }
 
     def describe(self) -> dict[str, str]:
         """Printable settings with the salt masked (for logs and ``--help``-style summaries)."""
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
+        out["spark_node_selector"] = _json_or_empty(self.node_selector)
+        out["spark_tolerations"] = _json_or_empty(self.tolerations)
         out["identity_salt"] = "(development salt)" if self.uses_dev_salt else "(set)"
         return out
+
+    # ------------------------------------------------------------------ Spark pod placement
+    @property
+    def node_selector(self) -> dict[str, str]:
+        """``nodeSelector`` of the Spark driver and executors; empty: no such field (schedule anywhere)."""
+        return dict(self.spark_node_selector)
+
+    @property
+    def tolerations(self) -> list[dict[str, Any]]:
+        """``tolerations`` of the Spark driver and executors; empty: no such field."""
+        return [t.to_k8s() for t in self.spark_tolerations]
 
     # ------------------------------------------------------------------ derived names
     @property
@@ -290,6 +446,11 @@ class PipelineConfig:
     @property
     def airflow_image(self) -> str:
         return self.image("airflow")
+
+
+def _json_or_empty(value: dict[str, str] | list[dict[str, Any]]) -> str:
+    """Compact JSON for a ConfigMap-style variable; empty string for an empty value (= unset)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else ""
 
 
 def validate(values: Mapping[str, Any]) -> list[str]:

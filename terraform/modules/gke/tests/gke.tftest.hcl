@@ -10,6 +10,11 @@ variables {
   subnetwork_self_link    = "projects/my-project/regions/europe-west1/subnetworks/caec-dev-europe-west1"
   pods_range_name         = "pods"
   services_range_name     = "services"
+  # = modules/names output spark_pool
+  spark_pool_placement = {
+    nodeSelector = { "caec.io/pool" = "spark" }
+    tolerations  = [{ key = "caec.io/pool", operator = "Equal", value = "spark", effect = "NoSchedule" }]
+  }
 }
 
 run "cluster_is_private_with_workload_identity" {
@@ -50,6 +55,11 @@ run "spark_pool_scales_from_zero_on_spot" {
   }
 
   assert {
+    condition     = google_container_node_pool.spark.node_config[0].labels["caec.io/pool"] == "spark" && jsonencode(output.spark_pool) == jsonencode(var.spark_pool_placement)
+    error_message = "The Spark pool's labels and taints must be exactly the placement Spark pods carry (output spark_pool)."
+  }
+
+  assert {
     condition     = alltrue([for p in [google_container_node_pool.system, google_container_node_pool.spark] : p.node_config[0].workload_metadata_config[0].mode == "GKE_METADATA"])
     error_message = "Every pool must use the GKE metadata server (Workload Identity)."
   }
@@ -63,4 +73,17 @@ run "open_control_plane_is_rejected" {
   }
 
   expect_failures = [var.master_authorized_networks]
+}
+
+run "untainted_spark_pool_is_rejected" {
+  command = plan
+
+  variables {
+    spark_pool_placement = {
+      nodeSelector = { "caec.io/pool" = "spark" }
+      tolerations  = []
+    }
+  }
+
+  expect_failures = [var.spark_pool_placement]
 }

@@ -34,6 +34,16 @@ run "names_follow_the_contract" {
   }
 
   assert {
+    condition     = jsonencode(output.platform.sparkPool.nodeSelector) == jsonencode({ "caec.io/pool" = "spark" }) && output.platform.sparkPool.tolerations[0].key == "caec.io/pool" && output.platform.sparkPool.tolerations[0].value == "spark" && output.platform.sparkPool.tolerations[0].effect == "NoSchedule"
+    error_message = "sparkPool must select caec.io/pool=spark and tolerate the pool's taint caec.io/pool=spark:NoSchedule."
+  }
+
+  assert {
+    condition     = jsonencode(output.spark_pool) == jsonencode(output.platform.sparkPool)
+    error_message = "Output spark_pool (modules/gke's node labels and taints) must be the platform object's sparkPool."
+  }
+
+  assert {
     condition     = alltrue([for id in values(output.service_account_ids) : length(id) >= 6 && length(id) <= 30])
     error_message = "Service-account ids must be 6-30 characters long."
   }

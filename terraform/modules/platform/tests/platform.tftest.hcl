@@ -42,6 +42,11 @@ run "created_names_match_the_names_contract" {
   }
 
   assert {
+    condition     = jsonencode(output.platform.sparkPool) == jsonencode(module.names.platform.sparkPool) && output.spark_pool.nodeSelector["caec.io/pool"] == "spark"
+    error_message = "The Spark node pool's labels and taints (modules/gke) differ from the nodeSelector/tolerations Spark pods get from modules/names."
+  }
+
+  assert {
     condition     = jsonencode(module.iam.applied_grants) == jsonencode(sort([for b in module.names.access_bindings : b.key]))
     error_message = "Every grant of the access policy must be applied (all four persona groups are set)."
   }
