@@ -89,14 +89,21 @@ _event = st.tuples(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(rows=st.lists(_event, min_size=1, max_size=40), split=st.booleans(), max_h=st.sampled_from([1, 2, 24]))
+@given(
+    rows=st.lists(_event, min_size=1, max_size=40),
+    split=st.booleans(),
+    max_h=st.sampled_from([1, 2, 24]),
+    no_state=st.booleans(),
+)
 def test_spark_matches_reference(
-    spark: SparkSession, rows: list[tuple[str, float, str | None]], split: bool, max_h: int
+    spark: SparkSession, rows: list[tuple[str, float, str | None]], split: bool, max_h: int, no_state: bool
 ) -> None:
+    """Both first-run forms (anchors None, the job's; an empty anchor table) agree with the reference."""
     rules = RulesConfig(max_session_s=max_h * 3600, split_on_campaign_change=split)
     events = [(v, m, f"e{i:03d}", c) for i, (v, m, c) in enumerate(rows)]
     ref = ref_sessionize([RefEvent(v, _micros(m), e, c) for v, m, e, c in events], rules)
-    got = sessionize(_events(spark, events), _no_anchors(spark), rules).select(
+    anchors = None if no_state else _no_anchors(spark)
+    got = sessionize(_events(spark, events), anchors, rules).select(
         "event_id", "session_id", "seq_in_session", "session_index"
     )
     expected = spark.createDataFrame(

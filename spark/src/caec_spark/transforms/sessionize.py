@@ -27,16 +27,28 @@ ANCHOR_SCHEMA = (
 )
 
 
+# The anchor's state as working columns of the sessionize pass (name, type) and where each comes from.
+_ANCHOR_COLS = (
+    ("_a_run", "long"),
+    ("_a_start", "long"),
+    ("_a_index", "int"),
+    ("_a_seq", "int"),
+    ("_a_campaign", "string"),
+)
+_ANCHOR_SOURCES = ("run_start_t", "session_start_t", "session_index", "last_seq", "last_campaign")
+
+
 def session_id_col(visitor: Column, start_micros: Column) -> Column:
     """Deterministic session id: hash of the visitor and the session start (epoch microseconds)."""
     return F.substring(F.sha2(F.concat_ws("|", visitor, start_micros.cast("string")), 256), 1, 32)
 
 
-def sessionize(events: DataFrame, anchors: DataFrame, rules: RulesConfig) -> DataFrame:
+def sessionize(events: DataFrame, anchors: DataFrame | None, rules: RulesConfig) -> DataFrame:
     """Add session_id, seq_in_session, session_index, session_start and the run start to ``events``.
 
-    ``events`` needs visitor_id, event_ts, event_id, utm_campaign; ``anchors`` has :data:`ANCHOR_SCHEMA`
-    (possibly empty). Events must all be later than their visitor's anchor.
+    ``events`` needs visitor_id, event_ts, event_id, utm_campaign; ``anchors`` has :data:`ANCHOR_SCHEMA`,
+    or is None when there is no earlier state (a first run). Events must all be later than their
+    visitor's anchor.
 
     Every window below has the same partitioning and ordering (visitor; time, anchor first, event id),
     so Spark shuffles and sorts the events once: runs, chunks and sessions are running "last marker"
@@ -47,19 +59,19 @@ def sessionize(events: DataFrame, anchors: DataFrame, rules: RulesConfig) -> Dat
     timeout = rules.inactivity_timeout_s * 1_000_000
     max_len = rules.max_session_s * 1_000_000
     ev = events.withColumn("_t", F.unix_micros("event_ts")).withColumn("_anchor", F.lit(False))
-    anc = anchors.select(
-        "visitor_id",
-        F.col("last_t").alias("_t"),
-        F.lit(True).alias("_anchor"),
-        F.col("run_start_t").alias("_a_run"),
-        F.col("session_start_t").alias("_a_start"),
-        F.col("session_index").alias("_a_index"),
-        F.col("last_seq").alias("_a_seq"),
-        F.col("last_campaign").alias("_a_campaign"),
-    )
-    # Only anchors of visitors that have new events matter.
-    anc = anc.join(ev.select("visitor_id").distinct(), "visitor_id", "left_semi")
-    both = ev.unionByName(anc, allowMissingColumns=True)
+    if anchors is None:
+        # No state: no anchor rows, and no join that would scan every event for its visitor ids.
+        both = ev.select("*", *[F.lit(None).cast(t).alias(c) for c, t in _ANCHOR_COLS])
+    else:
+        anc = anchors.select(
+            "visitor_id",
+            F.col("last_t").alias("_t"),
+            F.lit(True).alias("_anchor"),
+            *[F.col(src).alias(c) for (c, _), src in zip(_ANCHOR_COLS, _ANCHOR_SOURCES, strict=True)],
+        )
+        # Only anchors of visitors that have new events matter.
+        anc = anc.join(ev.select("visitor_id").distinct(), "visitor_id", "left_semi")
+        both = ev.unionByName(anc, allowMissingColumns=True)
     w = Window.partitionBy("visitor_id").orderBy(F.col("_t"), F.col("_anchor").desc(), F.col("event_id"))
     upto_here = w.rowsBetween(Window.unboundedPreceding, 0)
     anchor = F.col("_anchor")
@@ -126,11 +138,11 @@ def sessionize(events: DataFrame, anchors: DataFrame, rules: RulesConfig) -> Dat
     )
 
 
-def anchors_from(sessionized: DataFrame, prior: DataFrame) -> DataFrame:
+def anchors_from(sessionized: DataFrame, prior: DataFrame | None) -> DataFrame:
     """The visitor state after these events: the last event of each visitor, else the prior anchor.
 
-    An aggregation by visitor (not a window): ``sessionized`` is already partitioned by visitor, so this
-    needs neither a shuffle nor a sort.
+    An aggregation by visitor (not a window): ``sessionized`` is already partitioned (and, cached, sorted)
+    by visitor, so this needs neither a shuffle nor a sort. ``prior`` None: no earlier state.
     """
     order = F.struct(F.col("event_ts"), F.col("event_id"))
     last = F.max_by(
@@ -146,10 +158,7 @@ def anchors_from(sessionized: DataFrame, prior: DataFrame) -> DataFrame:
     )
     camp = F.max_by(F.col("utm_campaign"), F.when(F.col("utm_campaign").isNotNull(), order))
     latest = sessionized.groupBy("visitor_id").agg(last.alias("_s"), camp.alias("_camp"))
-    joined = latest.join(
-        prior.select("visitor_id", F.col("last_campaign").alias("_prior_camp")), "visitor_id", "left"
-    )
-    new_state = joined.select(
+    cols = [
         "visitor_id",
         "_s.last_t",
         "_s.run_start_t",
@@ -157,7 +166,12 @@ def anchors_from(sessionized: DataFrame, prior: DataFrame) -> DataFrame:
         "_s.session_id",
         "_s.session_index",
         "_s.last_seq",
-        F.coalesce("_camp", "_prior_camp").alias("last_campaign"),
+    ]
+    if prior is None:
+        return latest.select(*cols, F.col("_camp").alias("last_campaign"))
+    joined = latest.join(
+        prior.select("visitor_id", F.col("last_campaign").alias("_prior_camp")), "visitor_id", "left"
     )
+    new_state = joined.select(*cols, F.coalesce("_camp", "_prior_camp").alias("last_campaign"))
     untouched = prior.join(latest.select("visitor_id"), "visitor_id", "left_anti")
     return new_state.unionByName(untouched.select(*new_state.columns))

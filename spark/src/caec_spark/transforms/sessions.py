@@ -115,7 +115,9 @@ def build_sessions(events: DataFrame, rules: RulesConfig, run_id: str) -> DataFr
     page_seq = F.when(is_page, F.col("seq_in_session"))
     seq = F.col("seq_in_session")
     is_purchase = F.col("event_type") == "purchase"
-    s = events.groupBy("session_id", "visitor_id").agg(
+    # Grouped by (visitor_id, session_id) in that order: the cached events are partitioned by visitor and
+    # sorted by exactly these keys (the bots window's order), so this aggregate needs no shuffle or sort.
+    s = events.groupBy("visitor_id", "session_id").agg(
         F.max("session_index").alias("session_index"),
         F.min("event_ts").alias("session_start"),
         F.max("event_ts").alias("session_end"),
@@ -129,7 +131,9 @@ def build_sessions(events: DataFrame, rules: RulesConfig, run_id: str) -> DataFr
         F.min_by("utm_campaign", seq).alias("utm_campaign"),
         F.min_by("device_type", seq).alias("device_type"),
         F.max(is_purchase.cast("int")).alias("_purchases"),
-        F.count_distinct(F.when(is_purchase, F.coalesce("transaction_id", "event_id")))
+        # size(collect_set): the same count as count_distinct (both skip nulls), but count_distinct would
+        # plan a second aggregation level with two more shuffles and sorts of every event.
+        F.size(F.collect_set(F.when(is_purchase, F.coalesce("transaction_id", "event_id"))))
         .cast("int")
         .alias("order_count"),
         F.sum(F.when(is_purchase, F.col("revenue")).otherwise(0.0)).alias("revenue"),
