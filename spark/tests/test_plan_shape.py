@@ -1,0 +1,65 @@
+"""The job's plan shape: after sessionizing, the per-session and per-visitor steps add no shuffle or sort.
+
+Why a test: these are the job's largest costs at scale, and they come back silently (e.g. a
+``count_distinct`` next to other aggregates planned two more shuffles; grouping keys in another order
+than the cached sort order add a sort; a materialisation that forgets its partitioning makes every
+later aggregate shuffle and sort again). Asserted on Spark's own physical plans, not on timings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from caec_spark.config import RulesConfig
+from caec_spark.jobs.sessionize import _materialise
+from caec_spark.transforms.sessionize import anchors_from, sessionize
+from caec_spark.transforms.sessions import build_sessions, with_session_bots
+
+T0 = dt.datetime(2026, 11, 1, 12, 0)
+
+
+def _plan(df: DataFrame) -> str:
+    return str(df._jdf.queryExecution().executedPlan().toString())
+
+
+def _sessionized(spark: SparkSession) -> DataFrame:
+    rows = [
+        (f"v{i % 5}", T0 + dt.timedelta(minutes=7 * i), f"e{i:03d}", None, "page_view", f"/p{i % 3}", None)
+        for i in range(60)
+    ]
+    events = spark.createDataFrame(
+        rows,
+        "visitor_id string, event_ts timestamp, event_id string, utm_campaign string, event_type string, "
+        "page_path string, crawler string",
+    ).select(
+        "*",
+        *[
+            F.lit(None).cast("string").alias(c)
+            for c in ("item_id", "referrer", "utm_source", "utm_medium", "device_type", "transaction_id")
+        ],
+        F.lit(0.0).alias("revenue"),
+    )
+    rules = RulesConfig()
+    return _materialise(with_session_bots(sessionize(events, None, rules), rules))
+
+
+def test_sessions_and_state_need_no_shuffle_or_sort(spark: SparkSession) -> None:
+    rows = _sessionized(spark)
+    sessions = build_sessions(rows, RulesConfig(), "run-1")
+    state = anchors_from(rows, None)
+    for name, df in (("sessions", sessions), ("state", state)):
+        plan = _plan(df)
+        assert "Exchange" not in plan and "Sort [" not in plan, (
+            f"{name} plan re-shuffles or re-sorts:\n{plan}"
+        )
+    assert sessions.count() > 0 and state.count() == 5
+
+
+def test_the_check_can_fail(spark: SparkSession) -> None:
+    """The same aggregate keyed (session, visitor) instead of (visitor, session) needs a sort."""
+    rows = _sessionized(spark)
+    plan = _plan(rows.groupBy("session_id", "visitor_id").agg(F.min_by("page_path", "seq_in_session")))
+    assert "Sort [" in plan
