@@ -15,7 +15,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from caec_spark.splitter import Block, file_day, split_blocks
 
-RAW_SCHEMA = "source_file string, file_dt string, source_line long, raw string, reason string, detail string"
 _GLOB_CHARS = set("*?[{")
 _BATCH_LINES = 50_000
 
@@ -76,6 +75,8 @@ _RAW_ARROW = pa.schema(
         ("detail", pa.string()),
     ]
 )
+# The same schema for Spark (mapInArrow's declared output and the empty-file rows): one definition.
+RAW_SCHEMA = ", ".join(f"{f.name} {'long' if f.type == pa.int64() else 'string'}" for f in _RAW_ARROW)
 
 
 def _block_batches(path: str, day: str | None, block: Block) -> Iterator[pa.RecordBatch]:
