@@ -34,5 +34,5 @@ generate: $(VENV)/spark/.synced ## Write synthetic raw logs + ground truth: make
 	$(SPARK_PY) -m caec_spark generate --events "$(or $(EVENTS),100000)" --format "$(or $(FORMAT),jsonl)" \
 	  --seed "$(or $(SEED),1)" --output "$(OUT)" $(ARGS)
 
-bench-spark: $(VENV)/spark/.synced ## Benchmark: Spark vs DuckDB sessionization of 1M and 10M generated events (events/s, peak RSS)
+bench-spark: $(VENV)/spark/.synced ## Benchmark: Spark vs DuckDB sessionization of 1M and 10M generated events (events/s, peak memory as PSS)
 	cd $(ROOT) && $(SPARK_PY) -m caec_spark.bench --out $(ROOT)/.out/bench
