@@ -91,19 +91,20 @@
         {{ return({
             'materialized': 'incremental',
             'incremental_strategy': 'insert_overwrite',
-            'partition_by': {'field': partition_column, 'data_type': 'date', 'granularity': 'day'},
+            'partition_by': caec.day_partition_spec(partition_column),
             'cluster_by': cluster_by,
             'require_partition_filter': require_filter,
             'on_schema_change': 'fail',
         }) }}
     {%- else -%}
-        {{ return({
-            'materialized': 'incremental',
-            'incremental_strategy': 'delete+insert',
-            'unique_key': partition_column,
-            'on_schema_change': 'fail',
-        }) }}
+        {#- keyed on the day column: the DuckDB config of keyed_by -#}
+        {{ return(caec.keyed_by(partition_column)) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- BigQuery partition_by of a table partitioned by one day per `column`. -#}
+{% macro day_partition_spec(column) -%}
+    {{ return({'field': column, 'data_type': 'date', 'granularity': 'day'}) }}
 {%- endmacro %}
 
 {#- Config shared by the tables keyed by an entity (visitors, products) that span all history: a run merges
@@ -119,7 +120,7 @@
             'on_schema_change': 'fail',
         } -%}
         {%- if partition_column -%}
-            {%- do config.update({'partition_by': {'field': partition_column, 'data_type': 'date', 'granularity': 'day'}}) -%}
+            {%- do config.update({'partition_by': caec.day_partition_spec(partition_column)}) -%}
         {%- endif -%}
         {{ return(config) }}
     {%- else -%}

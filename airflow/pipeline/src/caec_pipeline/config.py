@@ -120,6 +120,17 @@ class Toleration:
         return out
 
 
+def _load_json(name: str, raw: str, kind: type, what: str, fix: str) -> tuple[Any, list[str]]:
+    """Decode a JSON-valued variable that must be ``what`` (of Python type ``kind``): value, problems."""
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return None, [f"{name}={raw!r} is not valid JSON ({exc.msg}): {fix}"]
+    if not isinstance(data, kind):
+        return None, [f"{name}={raw!r} is not {what}: {fix}"]
+    return data, []
+
+
 def parse_node_selector(name: str, raw: str) -> tuple[tuple[tuple[str, str], ...], list[str]]:
     """``CAEC_SPARK_NODE_SELECTOR``: a JSON object of node labels -> sorted (key, value) pairs, problems.
 
@@ -129,13 +140,9 @@ def parse_node_selector(name: str, raw: str) -> tuple[tuple[tuple[str, str], ...
     if not raw:
         return (), []
     fix = f'set {name} to a JSON object of node labels, e.g. {{"caec.io/pool": "spark"}}, or leave it empty'
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return (), [f"{name}={raw!r} is not valid JSON ({exc.msg}): {fix}"]
-    if not isinstance(data, dict):
-        return (), [f"{name}={raw!r} is not a JSON object: {fix}"]
-    problems = []
+    data, problems = _load_json(name, raw, dict, "a JSON object", fix)
+    if problems:
+        return (), problems
     for key, value in data.items():
         if not _LABEL_KEY.match(key):
             problems.append(f"{name}: {key!r} is not a valid Kubernetes label key: {fix}")
@@ -197,14 +204,10 @@ def parse_tolerations(name: str, raw: str) -> tuple[tuple[Toleration, ...], list
         '[{"key": "caec.io/pool", "operator": "Equal", "value": "spark", "effect": "NoSchedule"}], '
         "or leave it empty"
     )
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        return (), [f"{name}={raw!r} is not valid JSON ({exc.msg}): {fix}"]
-    if not isinstance(data, list):
-        return (), [f"{name}={raw!r} is not a JSON list: {fix}"]
+    data, problems = _load_json(name, raw, list, "a JSON list", fix)
+    if problems:
+        return (), problems
     tolerations: list[Toleration] = []
-    problems: list[str] = []
     for index, item in enumerate(data):
         toleration, found = _toleration(name, index, item)
         problems.extend(found)

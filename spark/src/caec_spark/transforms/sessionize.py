@@ -27,15 +27,14 @@ ANCHOR_SCHEMA = (
 )
 
 
-# The anchor's state as working columns of the sessionize pass (name, type) and where each comes from.
-_ANCHOR_COLS = (
-    ("_a_run", "long"),
-    ("_a_start", "long"),
-    ("_a_index", "int"),
-    ("_a_seq", "int"),
-    ("_a_campaign", "string"),
+# The anchor's state as working columns of the sessionize pass: (working name, ANCHOR_SCHEMA column, type).
+_ANCHOR_STATE = (
+    ("_a_run", "run_start_t", "long"),
+    ("_a_start", "session_start_t", "long"),
+    ("_a_index", "session_index", "int"),
+    ("_a_seq", "last_seq", "int"),
+    ("_a_campaign", "last_campaign", "string"),
 )
-_ANCHOR_SOURCES = ("run_start_t", "session_start_t", "session_index", "last_seq", "last_campaign")
 
 
 def session_id_col(visitor: Column, start_micros: Column) -> Column:
@@ -61,13 +60,13 @@ def sessionize(events: DataFrame, anchors: DataFrame | None, rules: RulesConfig)
     ev = events.withColumn("_t", F.unix_micros("event_ts")).withColumn("_anchor", F.lit(False))
     if anchors is None:
         # No state: no anchor rows, and no join that would scan every event for its visitor ids.
-        both = ev.select("*", *[F.lit(None).cast(t).alias(c) for c, t in _ANCHOR_COLS])
+        both = ev.select("*", *[F.lit(None).cast(t).alias(c) for c, _, t in _ANCHOR_STATE])
     else:
         anc = anchors.select(
             "visitor_id",
             F.col("last_t").alias("_t"),
             F.lit(True).alias("_anchor"),
-            *[F.col(src).alias(c) for (c, _), src in zip(_ANCHOR_COLS, _ANCHOR_SOURCES, strict=True)],
+            *[F.col(src).alias(c) for c, src, _ in _ANCHOR_STATE],
         )
         # Only anchors of visitors that have new events matter.
         anc = anc.join(ev.select("visitor_id").distinct(), "visitor_id", "left_semi")
