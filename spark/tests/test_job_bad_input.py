@@ -7,12 +7,9 @@ import gzip
 import json
 from pathlib import Path
 
-import pytest
 from helpers import START, read, run_job
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
-
-from caec_spark.jobs.sessionize import _check_one_text_per_id, _one_text_per_id
 
 DAY = START.isoformat()
 
@@ -103,15 +100,3 @@ def test_wrong_header_and_wrong_columns_csv(spark: SparkSession, tmp_path: Path)
     )
     assert res.counts["valid"] == 1
     assert res.counts["quarantined_by_reason"] == {"bad_header": 2, "wrong_columns": 1}
-
-
-def test_two_texts_with_one_id_fail_before_anything_is_written(spark: SparkSession) -> None:
-    """User agents and file paths travel as 64-bit hashes; a collision must fail, never mislabel rows."""
-    assert _one_text_per_id({1: {"a"}, 2: {"b"}}, "source file") == {1: "a", 2: "b"}
-    with pytest.raises(RuntimeError, match="source file id collision"):
-        _one_text_per_id({1: {"a", "b"}}, "source file")
-    fine = spark.createDataFrame([("ua-1", 1), ("ua-2", 2), (None, None)], "user_agent string, ua_id long")
-    _check_one_text_per_id(fine, "user_agent", "ua_id")
-    clash = spark.createDataFrame([("ua-1", 7), ("ua-2", 7)], "user_agent string, ua_id long")
-    with pytest.raises(RuntimeError, match="user_agent id collision"):
-        _check_one_text_per_id(clash, "user_agent", "ua_id")

@@ -27,13 +27,7 @@ from caec_spark import io
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
 from caec_spark.log import progress
-from caec_spark.transforms.enrich import (
-    crawler_pattern_col,
-    enrich,
-    event_id_col,
-    mask_ips,
-    user_agent_classes,
-)
+from caec_spark.transforms.enrich import crawler_pattern_col, enrich, event_id_col, mask_ips
 from caec_spark.transforms.sessionize import anchors_from, sessionize
 from caec_spark.transforms.sessions import build_sessions, session_window, with_session_bots
 from caec_spark.transforms.validate import classify
@@ -82,12 +76,6 @@ QUARANTINE_COLUMNS = (
     "run_id",
 )
 STAGE_COUNT = 8
-# Output columns whose text is carried through the shuffle, sorts, windows and cache as an 8-byte id (or
-# not at all, for constants) and put back when rows are written (``restore`` in run): the user agent and
-# file path alone are about a quarter of an event row's bytes.
-TEXT_BY_ID = {"source_file": "file_id", "user_agent": "ua_id"}
-CONSTANT_COLUMNS = ("source_format", "rules_version", "run_id")
-UNIQUE_TEXT_COLUMNS = {"event_id"}
 
 
 class ReconciliationError(RuntimeError):
@@ -163,7 +151,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     )
     routed = (
         classified.withColumn("route", route)
-        .withColumn("file_id", F.xxhash64("source_file"))
+        .withColumn("source_format", F.lit(cfg.fmt))
         .withColumn("event_id", F.when(F.col("route").isin("window", "context"), event_id_col()))
         # What is cached is re-read by every later step: keep the raw text only where it is written
         # (quarantine) and drop the parser's working columns.
@@ -171,16 +159,10 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         .drop("ts_text", "event_type_raw", "parse_reason", "parse_detail", "filter_reason")
     )
     routed = _materialise(routed)
-    route_counts: dict[tuple[str, str | None], int] = {}
-    source_files: dict[int, set[str]] = {}
-    # Per file id, the lowest and highest path: they differ only if two paths share an id.
-    by_file = routed.groupBy("route", "reason", "file_id").agg(
-        F.count(F.lit(1)).alias("n"), F.min("source_file").alias("lo"), F.max("source_file").alias("hi")
-    )
-    for r in by_file.collect():
-        route_counts[(r["route"], r["reason"])] = route_counts.get((r["route"], r["reason"]), 0) + int(r["n"])
-        source_files.setdefault(int(r["file_id"]), set()).update((r["lo"], r["hi"]))
-    files_by_id = _one_text_per_id(source_files, "source file")
+    route_counts = {
+        (r["route"], r["reason"]): int(r["n"])
+        for r in routed.groupBy("route", "reason").agg(F.count(F.lit(1)).alias("n")).collect()
+    }
     read = sum(route_counts.values())
     _stage(
         4,
@@ -196,7 +178,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         "detail",
         mask_ips(F.substring(F.coalesce("raw", F.lit("")), 1, rules.quarantine_raw_chars)).alias("raw"),
         F.coalesce(raw_trunc, F.lit(False)).alias("raw_truncated"),
-        F.lit(cfg.fmt).alias("source_format"),
+        "source_format",
         "source_file",
         "source_line",
         F.coalesce(F.col("file_dt").cast("date"), F.lit(cfg.start)).alias("ingest_date"),
@@ -204,15 +186,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     )
 
     # 5 state
-    events_src = routed.where(F.col("route").isin("window", "context"))
-    # The distinct user agents, classified once and kept: enrich joins them in, the writes join them back.
-    ua_classes = _materialise(
-        user_agent_classes(events_src).withColumn(
-            "ua_id", F.when(F.col("user_agent").isNotNull(), F.xxhash64("user_agent"))
-        )
-    )
-    _check_one_text_per_id(ua_classes, "user_agent", "ua_id")
-    events_in = enrich(events_src, cfg.salt, ua_classes)
+    events_in = enrich(routed.where(F.col("route").isin("window", "context")), cfg.salt)
     anchors: DataFrame | None = None
     if has_state:
         anchors = spark.read.parquet(prior_state_uri)
@@ -230,16 +204,12 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         "sessionize",
         f"rules {rules.rules_version}: timeout {rules.inactivity_timeout_s}s, max {rules.max_session_s}s",
     )
-    base_cols = [
-        TEXT_BY_ID.get(c, c) for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", *CONSTANT_COLUMNS)
-    ]
-    # Published rows of earlier days keep their own text (null on this run's rows).
-    kept_text = [F.lit(None).cast("string").alias(f"_{c}") for c in ("source_format", *TEXT_BY_ID)]
+    base_cols = [c for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", "rules_version", "run_id")]
     state_cols = ["session_index", "run_start_t", "session_start_t", "route"]
     # Only the output columns travel through the shuffle and sort (not raw text or parser temporaries).
     pre_cols = [c for c in base_cols if c not in ("session_id", "seq_in_session")]
     sessionized = sessionize(events_in.select(*pre_cols, "crawler", "route"), anchors, rules).select(
-        *base_cols, *kept_text, "crawler", *state_cols
+        *base_cols, "crawler", *state_cols
     )
     prev_day = cfg.start - dt.timedelta(days=1)
     events_root = join_uri(cfg.output_uri, "events")
@@ -255,8 +225,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         # continue after all. (Unioning the whole day would double a daily run's sort.)
         open_sessions = anchors.select("visitor_id", "session_id")
         earlier = old_prev_events.join(open_sessions, ["visitor_id", "session_id"], "left_semi").select(
-            *[F.lit(None).cast("long").alias(c) if c in TEXT_BY_ID.values() else F.col(c) for c in base_cols],
-            *[F.col(c).alias(f"_{c}") for c in ("source_format", *TEXT_BY_ID)],
+            *base_cols,
             # published events keep their user agent, so the crawler pattern is recomputed
             crawler_pattern_col(F.col("user_agent")).alias("crawler"),
             # session_index of a continued session comes from its window events (max ignores these nulls)
@@ -268,8 +237,11 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         rows = rows.unionByName(earlier)
     # Look-back context and earlier rows count only as parts of sessions that reach into the window.
     has_window = F.max((F.col("route") == "window").cast("int")).over(session_window()) == 1
-    all_rows = with_session_bots(rows, rules, has_window.alias("_has_window")).withColumn(
-        "_window", F.col("event_ts") >= F.lit(start_ts)
+    all_rows = (
+        with_session_bots(rows, rules, has_window.alias("_has_window"))
+        .withColumn("_window", F.col("event_ts") >= F.lit(start_ts))
+        .withColumn("rules_version", F.lit(rules.rules_version))
+        .withColumn("run_id", F.lit(cfg.run_id))
     )
     # Materialise now: every output below reads these rows and would otherwise sessionize anew.
     all_rows = _materialise(all_rows)
@@ -281,27 +253,10 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
 
     # 7 write (staged)
     _stage(7, "write", f"staging under {stage_root}")
-    files_df = spark.createDataFrame(sorted(files_by_id.items()), "file_id long, _file_text string")
-    ua_text = ua_classes.where(F.col("ua_id").isNotNull()).select(
-        "ua_id", F.col("user_agent").alias("_ua_text")
-    )
-
-    def restore(df: DataFrame) -> DataFrame:
-        """The output columns back from ids and constants (broadcast joins keep the rows' order)."""
-        joined = df.join(F.broadcast(files_df), "file_id", "left").join(F.broadcast(ua_text), "ua_id", "left")
-        text = {
-            "source_format": F.coalesce("_source_format", F.lit(cfg.fmt)),
-            "source_file": F.coalesce("_source_file", "_file_text"),
-            "user_agent": F.coalesce("_user_agent", "_ua_text"),
-            "rules_version": F.lit(rules.rules_version),
-            "run_id": F.lit(cfg.run_id),
-        }
-        return joined.select(*[text[c].alias(c) if c in text else F.col(c) for c in EVENT_COLUMNS])
-
-    window_rows = full.where(F.col("_window"))
-    _write(restore(window_rows), join_uri(stage_root, "events"), "event_date")
+    events_out = full.where(F.col("_window")).select(*EVENT_COLUMNS)
+    _write(events_out, join_uri(stage_root, "events"), "event_date")
     if old_prev_events is not None:
-        updated_prev = restore(full.where(~F.col("_window")))
+        updated_prev = full.where(~F.col("_window")).select(*EVENT_COLUMNS)
         kept = old_prev_events.join(touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
         _write(
             kept.unionByName(updated_prev),
@@ -327,7 +282,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     new_state = anchors_from(all_rows.where(F.col("route") != "earlier"), anchors)
     new_state.write.mode("overwrite").parquet(join_uri(stage_root, "state"))
 
-    counts = _counts(route_counts, window_rows, sessions, cfg)
+    counts = _counts(route_counts, events_out, sessions, cfg)
     ok, problems = reconcile(counts)
     _stage(
         7, "write", "counts " + json.dumps({k: v for k, v in counts.items() if k != "quarantined_by_reason"})
@@ -358,7 +313,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     io.delete(spark, stage_root)
     if cfg.quarantine_uri:
         io.delete(spark, q_stage_root)
-    for df in (routed, ua_classes, all_rows, sessions):
+    for df in (routed, all_rows, sessions):
         df.unpersist()
 
     manifest = {
@@ -409,21 +364,6 @@ def _materialise(df: DataFrame) -> DataFrame:
     return df
 
 
-def _one_text_per_id(texts: dict[int, set[str]], what: str) -> dict[int, str]:
-    """The text of each 64-bit id; two texts with one id would be written back wrong, so that fails."""
-    clash = sorted(sorted(t) for t in texts.values() if len(t) > 1)
-    if clash:
-        raise RuntimeError(f"{what} id collision (64-bit hash) between {clash[0]}: rename one of them")
-    return {i: next(iter(t)) for i, t in texts.items()}
-
-
-def _check_one_text_per_id(df: DataFrame, text: str, id_col: str) -> None:
-    """The distributed twin of :func:`_one_text_per_id`, over a small (distinct texts) table."""
-    row = df.agg(F.count_distinct(text).alias("texts"), F.count_distinct(id_col).alias("ids")).collect()[0]
-    if row["texts"] != row["ids"]:
-        raise RuntimeError(f"{text} id collision (64-bit hash): {row['texts']} texts, {row['ids']} ids")
-
-
 def _by_route(route_counts: dict[tuple[str, str | None], int]) -> dict[str, int]:
     out: dict[str, int] = {}
     for (r, _), n in route_counts.items():
@@ -441,12 +381,7 @@ def _write(df: DataFrame, uri: str, partition: str, sort: list[str] | None = Non
     """
     if sort is not None:
         df = df.repartition(partition).sortWithinPartitions(partition, *sort)
-    writer = df.write.mode("overwrite").partitionBy(partition)
-    for c in UNIQUE_TEXT_COLUMNS & set(df.columns):
-        # A column of unique values never fits a dictionary: Parquet would build one per row group and then
-        # throw it away (parquet-mr's per-column setting).
-        writer = writer.option(f"parquet.enable.dictionary#{c}", "false")
-    writer.parquet(uri)
+    df.write.mode("overwrite").partitionBy(partition).parquet(uri)
 
 
 def _counts(

@@ -116,18 +116,16 @@ def event_id_col() -> Column:
     )
 
 
-def enrich(df: DataFrame, salt: str, ua_classes: DataFrame | None = None) -> DataFrame:
+def enrich(df: DataFrame, salt: str) -> DataFrame:
     """Add visitor_id, page_path, utm_*, device_type, crawler pattern, event_date, is_late.
 
-    Drops the clear visitor key and IP. ``ua_classes``: :func:`user_agent_classes` of ``df`` computed
-    once by the caller (any further columns it has are joined on too); by default derived from ``df``.
+    Drops the clear visitor key and IP.
     """
     path = F.regexp_extract(F.col("page_url"), r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)", 1)
     event_date = F.to_date("event_ts")
     # Broadcast: the distinct user agents are few next to the events (see user_agent_classes); a
     # null-safe join keeps events without a user agent.
-    classes = user_agent_classes(df) if ua_classes is None else ua_classes
-    ua = F.broadcast(classes.withColumnRenamed("user_agent", "_ua"))
+    ua = F.broadcast(user_agent_classes(df).withColumnRenamed("user_agent", "_ua"))
     joined = df.join(ua, df["user_agent"].eqNullSafe(ua["_ua"]), "left").drop("_ua")
     return (
         joined.withColumn("visitor_id", visitor_hash(F.col("visitor_key"), salt))
