@@ -20,7 +20,8 @@ from caec_spark.config import RulesConfig
 END = START + dt.timedelta(days=3)
 EVENT_COLS = (
     "event_id, event_ts, visitor_id, session_id, seq_in_session, event_type, page_path, utm_source, "
-    "utm_medium, utm_campaign, device_type, is_bot, bot_reason, is_late, revenue, price, source_line"
+    "utm_medium, utm_campaign, user_agent, device_type, is_bot, bot_reason, is_late, revenue, price, "
+    "source_format, regexp_extract(source_file, '[^/]*$') AS file_name, source_line, rules_version"
 )
 SESSION_COLS = (
     "session_id, visitor_id, session_index, session_start, session_end, duration_s, event_count, "
