@@ -38,19 +38,21 @@ def _rows(root: Path, name: str, cols: str) -> list[tuple[object, ...]]:
 
 
 @pytest.fixture(scope="module")
-def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+def runs(spark: SparkSession, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, dict]:
     base = tmp_path_factory.mktemp("duck")
     raw = gen(base / "raw", "jsonl", events=2000, seed=23)
-    run_job(spark, raw, base / "spark", "jsonl")
-    return raw, base / "spark", base / "duck"
+    res = run_job(spark, raw, base / "spark", "jsonl")
+    return raw, base / "spark", base / "duck", res.counts
 
 
 def test_duckdb_comparator_writes_the_jobs_events_sessions_and_quarantine(
-    runs: tuple[Path, Path, Path],
+    runs: tuple[Path, Path, Path, dict],
 ) -> None:
-    raw, spark_out, duck_out = runs
+    raw, spark_out, duck_out, spark_counts = runs
     counts = duck.run(f"{raw}/dt=*/*.jsonl.gz", str(duck_out), START, END, "test-salt")
     assert counts["valid"] > 1000 and counts["quarantined"] > 0 and counts["bot"] > 0
+    # the counts the bench compares (its `agree` column)
+    assert {k: spark_counts[k] for k in counts} == counts
     for name, cols in (
         ("events", EVENT_COLS),
         ("sessions", SESSION_COLS),
@@ -62,9 +64,9 @@ def test_duckdb_comparator_writes_the_jobs_events_sessions_and_quarantine(
         assert not diff, (name, diff[:2])
 
 
-def test_the_comparison_can_fail(runs: tuple[Path, Path, Path], tmp_path: Path) -> None:
+def test_the_comparison_can_fail(runs: tuple[Path, Path, Path, dict], tmp_path: Path) -> None:
     """Different rules in the comparator give different sessions, and the comparison sees it."""
-    raw, spark_out, _ = runs
+    raw, spark_out, _, _ = runs
     other = tmp_path / "other"
     duck.run(
         f"{raw}/dt=*/*.jsonl.gz",

@@ -8,7 +8,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from caec_spark.config import FORMATS, RulesConfig, RunConfig, identity_salt
+from caec_spark.config import DEFAULT_LOOKBACK_HOURS, FORMATS, RulesConfig, RunConfig, identity_salt
 
 
 def _date(text: str) -> dt.date:
@@ -59,8 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--lookback-hours",
         type=int,
-        default=6,
-        help="hours before --start read for context when no visitor state exists (default 6)",
+        default=DEFAULT_LOOKBACK_HOURS,
+        help=f"hours before --start read for context when no visitor state exists (default {DEFAULT_LOOKBACK_HOURS})",
     )
     s.add_argument("--run-id", help="run id for the manifest and rows (default: <start>_<end>_<random>)")
     s.add_argument("--config", help="rules JSON (keys of RulesConfig) overriding the defaults")

@@ -19,6 +19,7 @@ from typing import Any
 FORMATS = ("retailrocket", "rees46", "combined", "jsonl")
 DEV_SALT = "caec-dev-salt-not-for-production"
 SALT_ENV = "CAEC_IDENTITY_SALT"
+DEFAULT_LOOKBACK_HOURS = 6
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class RunConfig:
     start: dt.date
     end: dt.date
     run_id: str
-    lookback_hours: int = 6
+    lookback_hours: int = DEFAULT_LOOKBACK_HOURS
     quarantine_uri: str | None = None
     rules: RulesConfig = field(default_factory=RulesConfig)
     salt: str = DEV_SALT

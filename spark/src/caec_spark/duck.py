@@ -24,16 +24,23 @@ benchmark's ratio compares two engines doing one job.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import json
+import shutil
+from pathlib import Path
 
-from caec_spark.config import RulesConfig
+import duckdb
+
+from caec_spark.config import DEFAULT_LOOKBACK_HOURS, RulesConfig, identity_salt
 from caec_spark.formats.jsonl import FIELDS as JSON_FIELDS
-from caec_spark.transforms.enrich import crawler_patterns
+from caec_spark.splitter import DT_PATTERN
+from caec_spark.transforms.enrich import DEVICE_PATTERNS, PAGE_PATH_RE, URL_PARAM_RE, crawler_patterns
 from caec_spark.transforms.sessions import (
     DISPLAY_MEDIUMS,
     EMAIL_MEDIUMS,
     PAID_MEDIUMS,
+    REFERRER_HOST_RE,
     SEARCH_HOSTS,
     SOCIAL_HOSTS,
     SOCIAL_MEDIUMS,
@@ -62,8 +69,14 @@ def _crawler_case(ua: str) -> str:
 
 
 def _param(name: str) -> str:
-    v = f"regexp_extract(page_url, '[?&]{name}=([^&#]*)', 1)"
+    v = f"regexp_extract(page_url, {_q(URL_PARAM_RE.format(name=name))}, 1)"
     return f"CASE WHEN instr(page_url, '{name}=') = 0 OR {v} = '' THEN NULL ELSE {v} END"
+
+
+def _device_case(ua: str, crawler: str) -> str:
+    """The job's device_type_col: bot, unknown, then the first DEVICE_PATTERNS match, else unknown."""
+    whens = " ".join(f"WHEN regexp_matches({ua}, {_q(p)}) THEN {_q(d)}" for d, p in DEVICE_PATTERNS)
+    return f"CASE WHEN {crawler} IS NOT NULL THEN 'bot' WHEN {ua} IS NULL THEN 'unknown' {whens} ELSE 'unknown' END"
 
 
 def sessionize_sql(
@@ -73,7 +86,7 @@ def sessionize_sql(
     end: dt.date,
     salt: str,
     rules: RulesConfig | None = None,
-    lookback_hours: int = 6,
+    lookback_hours: int = DEFAULT_LOOKBACK_HOURS,
     run_id: str = "duckdb",
     threads: int = 2,
 ) -> str:
@@ -106,7 +119,7 @@ WITH l AS (
                 escape='', filename=true, auto_detect=false, strict_mode=false, null_padding=false)
 ), f AS (
   SELECT source_file, min(rn) - 1 AS before,
-         nullif(regexp_extract(source_file, '(?:^|/)dt=(\\d{{4}}-\\d{{2}}-\\d{{2}})(?:/|$)', 1), '') AS file_dt
+         nullif(regexp_extract(source_file, {_q(DT_PATTERN)}, 1), '') AS file_dt
   FROM l GROUP BY source_file
 ), lines AS (
   SELECT l.source_file, f.file_dt, (l.rn - f.before)::BIGINT AS source_line, l.raw
@@ -153,13 +166,7 @@ COPY (
 SET preserve_insertion_order = false;
 
 CREATE OR REPLACE TEMP TABLE ua AS
-SELECT user_agent, crawler,
-  CASE WHEN crawler IS NOT NULL THEN 'bot'
-       WHEN user_agent IS NULL THEN 'unknown'
-       WHEN regexp_matches(user_agent, '(?i)ipad|tablet|kindle|silk/|sm-t\\d|nexus (7|9|10)|playbook') THEN 'tablet'
-       WHEN regexp_matches(user_agent, '(?i)mobi|iphone|ipod|android|windows phone|opera mini|blackberry') THEN 'mobile'
-       WHEN regexp_matches(user_agent, '(?i)windows nt|macintosh|mac os x|x11|linux|cros') THEN 'desktop'
-       ELSE 'unknown' END AS device_type
+SELECT user_agent, crawler, {_device_case("user_agent", "crawler")} AS device_type
 FROM (SELECT user_agent, {_crawler_case("user_agent")} AS crawler
       FROM (SELECT DISTINCT _user_agent AS user_agent FROM parsed WHERE reason IS NULL));
 
@@ -173,7 +180,7 @@ WITH e AS (
 )
 SELECT event_id, event_ts, event_ts::DATE AS event_date, e.visitor_id, event_type, page_url,
   CASE WHEN page_url IS NULL THEN NULL
-       ELSE coalesce(nullif(regexp_extract(page_url, '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)', 1), ''), '/')
+       ELSE coalesce(nullif(regexp_extract(page_url, {_q(PAGE_PATH_RE)}, 1), ''), '/')
   END AS page_path,
   _referrer AS referrer, {_param("utm_source")} AS utm_source, {_param("utm_medium")} AS utm_medium,
   {_param("utm_campaign")} AS utm_campaign, _item_id AS item_id, _category AS category, _brand AS brand,
@@ -229,7 +236,8 @@ WITH s AS (
     arg_min(crawler, seq_in_session) FILTER (WHERE crawler IS NOT NULL) AS _ua,
     bool_or(page_path = '/robots.txt') AS _robots,
     (max(_t) - min(_t)) / 1e6 AS _dur,
-    bool_or(event_ts >= {start_ts}) AS _has_window
+    bool_or(event_ts >= {start_ts}) AS _has_window,
+    count(*) FILTER (WHERE event_ts >= {start_ts}) AS _window_events
   FROM joined GROUP BY visitor_id, session_id
 )
 SELECT *,
@@ -251,7 +259,7 @@ COPY (
 
 CREATE OR REPLACE TEMP TABLE sessions AS
 WITH h AS (
-  SELECT *, lower(regexp_extract(landing_referrer, '^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)', 1)) AS _host,
+  SELECT *, lower(regexp_extract(landing_referrer, {_q(REFERRER_HOST_RE)}, 1)) AS _host,
          lower(utm_medium) AS _medium FROM agg WHERE _has_window
 )
 SELECT session_id, visitor_id, session_index, session_start::TIMESTAMPTZ AS session_start,
@@ -287,9 +295,9 @@ CREATE OR REPLACE TEMP TABLE counts AS
 SELECT
   (SELECT count(*) FROM parsed) AS read,
   (SELECT count(*) FROM parsed WHERE reason IS NOT NULL) AS quarantined,
-  (SELECT count(*) FROM joined j JOIN agg a USING (session_id) WHERE a._has_window AND j.event_ts >= {start_ts}) AS valid,
-  (SELECT count(*) FROM joined j JOIN agg a USING (session_id)
-   WHERE a._has_window AND j.event_ts >= {start_ts} AND a.bot_reason IS NOT NULL) AS bot,
+  -- the window events, counted per session in agg (not by joining every event again)
+  (SELECT coalesce(sum(_window_events), 0) FROM agg WHERE _has_window) AS valid,
+  (SELECT coalesce(sum(_window_events), 0) FROM agg WHERE _has_window AND bot_reason IS NOT NULL) AS bot,
   (SELECT count(*) FROM sessions) AS sessions;
 """
 
@@ -305,11 +313,6 @@ def run(
     rules: RulesConfig | None = None,
 ) -> dict[str, int]:
     """Run :func:`sessionize_sql` in a fresh in-memory DuckDB (``out`` is replaced) and return its counts."""
-    import shutil
-    from pathlib import Path
-
-    import duckdb
-
     shutil.rmtree(out, ignore_errors=True)
     (Path(out) / "state").mkdir(parents=True)
     con = duckdb.connect()
@@ -323,9 +326,6 @@ def run(
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
     p = argparse.ArgumentParser(
         prog="python -m caec_spark.duck",
         description="The sessionize job's rules as DuckDB SQL over jsonl day files (the benchmark's "
@@ -341,12 +341,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=2, help="DuckDB threads (default 2)")
     p.add_argument("--memory-limit", default=None, help="DuckDB memory_limit, e.g. 12GB (default: DuckDB's)")
     args = p.parse_args(argv)
-    from caec_spark.config import identity_salt
-
     salt = args.salt if args.salt is not None else identity_salt()
     counts = run(args.input, args.output, args.start, args.end, salt, args.threads, args.memory_limit)
-    print(json.dumps(counts, sort_keys=True))
-    sys.stdout.flush()
+    print(json.dumps(counts, sort_keys=True), flush=True)
     return 0
 
 

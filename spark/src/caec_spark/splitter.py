@@ -35,7 +35,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "user_session",
     ),
 }
-_DT_RE = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)")
+# A dt=YYYY-MM-DD directory in a path (group 1: the day); also used by caec_spark.duck.
+DT_PATTERN = r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)"
+_DT_RE = re.compile(DT_PATTERN)
 _HEADERISH = re.compile(r"^[A-Za-z_\"][A-Za-z0-9_ \"]*(,[A-Za-z0-9_ \"]*)+$")
 
 

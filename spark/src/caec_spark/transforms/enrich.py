@@ -45,16 +45,23 @@ def crawler_pattern_col(ua: Column) -> Column:
     return F.when(ua.isNull() | ~low.rlike(any_pattern), F.lit(None).cast("string")).otherwise(out)
 
 
+# Device classes in the order they are tested (first match wins); also used by caec_spark.duck.
+DEVICE_PATTERNS = (
+    ("tablet", r"(?i)ipad|tablet|kindle|silk/|sm-t\d|nexus (7|9|10)|playbook"),
+    ("mobile", r"(?i)mobi|iphone|ipod|android|windows phone|opera mini|blackberry"),
+    ("desktop", r"(?i)windows nt|macintosh|mac os x|x11|linux|cros"),
+)
+# The path of a page URL (group 1), and a query parameter's value ({name}: the parameter).
+PAGE_PATH_RE = r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)"
+URL_PARAM_RE = r"[?&]{name}=([^&#]*)"
+
+
 def device_type_col(ua: Column, crawler: Column) -> Column:
     """desktop / mobile / tablet / bot / unknown from the user agent (docs/sessionization.md)."""
-    return (
-        F.when(crawler.isNotNull(), "bot")
-        .when(ua.isNull(), "unknown")
-        .when(ua.rlike(r"(?i)ipad|tablet|kindle|silk/|sm-t\d|nexus (7|9|10)|playbook"), "tablet")
-        .when(ua.rlike(r"(?i)mobi|iphone|ipod|android|windows phone|opera mini|blackberry"), "mobile")
-        .when(ua.rlike(r"(?i)windows nt|macintosh|mac os x|x11|linux|cros"), "desktop")
-        .otherwise("unknown")
-    )
+    out = F.when(crawler.isNotNull(), "bot").when(ua.isNull(), "unknown")
+    for device, pattern in DEVICE_PATTERNS:
+        out = out.when(ua.rlike(pattern), device)
+    return out.otherwise("unknown")
 
 
 def visitor_hash(key: Column, salt: str) -> Column:
@@ -78,7 +85,7 @@ def mask_ips(text: Column) -> Column:
 
 def _param(url: Column, name: str) -> Column:
     # instr first: most URLs carry no such parameter and skip the regex
-    v = F.regexp_extract(url, rf"[?&]{name}=([^&#]*)", 1)
+    v = F.regexp_extract(url, URL_PARAM_RE.format(name=name), 1)
     return F.when((F.instr(url, f"{name}=") == 0) | (v == ""), F.lit(None).cast("string")).otherwise(v)
 
 
@@ -121,7 +128,7 @@ def enrich(df: DataFrame, salt: str) -> DataFrame:
 
     Drops the clear visitor key and IP.
     """
-    path = F.regexp_extract(F.col("page_url"), r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)", 1)
+    path = F.regexp_extract(F.col("page_url"), PAGE_PATH_RE, 1)
     event_date = F.to_date("event_ts")
     # Broadcast: the distinct user agents are few next to the events (see user_agent_classes); a
     # null-safe join keeps events without a user agent.

@@ -46,8 +46,12 @@ SESSION_COLUMNS = (
 )
 
 
+# The host of a referrer URL (group 1); also used by caec_spark.duck.
+REFERRER_HOST_RE = r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)"
+
+
 def referrer_host(referrer: Column) -> Column:
-    return F.lower(F.regexp_extract(referrer, r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", 1))
+    return F.lower(F.regexp_extract(referrer, REFERRER_HOST_RE, 1))
 
 
 def channel_col(referrer: Column, utm_source: Column, utm_medium: Column) -> Column:
