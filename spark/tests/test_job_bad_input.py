@@ -100,3 +100,16 @@ def test_wrong_header_and_wrong_columns_csv(spark: SparkSession, tmp_path: Path)
     )
     assert res.counts["valid"] == 1
     assert res.counts["quarantined_by_reason"] == {"bad_header": 2, "wrong_columns": 1}
+
+
+def test_a_run_with_no_valid_event_reconciles(spark: SparkSession, tmp_path: Path) -> None:
+    """Nothing valid: no event files are staged, and the read-back count of written events is zero."""
+    day = tmp_path / "raw" / f"dt={DAY}"
+    day.mkdir(parents=True)
+    (day / "bad.jsonl").write_text("not json\n{}\n")
+    res = run_job(
+        spark, tmp_path / "raw", tmp_path / "out", "jsonl", start=START, end=START + dt.timedelta(days=1)
+    )
+    assert res.manifest["reconciled"] is True
+    assert (res.counts["read"], res.counts["valid"], res.counts["quarantined"]) == (2, 0, 2)
+    assert res.counts["sessions"] == 0

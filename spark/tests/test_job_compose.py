@@ -66,3 +66,22 @@ def test_rerun_is_idempotent_and_a_failed_run_publishes_nothing(
     assert _listing(out) == before
     assert not (out / "_tmp" / "bad").exists()
     assert not (out / "manifests" / "run_id=bad.json").exists()
+
+
+def test_events_lost_in_the_write_fail_the_run(
+    spark: SparkSession, raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event counts are read back from the staged files, so a write that loses rows is caught."""
+    out = tmp_path / "out"
+    real_write = job._write
+
+    def lossy_write(df: DataFrame, uri: str, partition: str, sort: list[str] | None = None) -> None:
+        if uri.rstrip("/").endswith("/events"):
+            df = df.where(~F.col("is_bot"))  # fault injection: the bots' events never reach the files
+        real_write(df, uri, partition, sort)
+
+    monkeypatch.setattr(job, "_write", lossy_write)
+    with pytest.raises(job.ReconciliationError, match=r"window records routed but \d+ events written"):
+        run_job(spark, raw, out, "jsonl", run_id="lossy", start=START, end=START + dt.timedelta(days=1))
+    assert not (out / "events").exists()
+    assert not (out / "manifests").exists()
