@@ -78,8 +78,8 @@ QUARANTINE_COLUMNS = (
 STAGE_COUNT = 8
 # Local checkpoints keep their row blocks serialized: one byte buffer per block instead of millions of row
 # objects. Spark's default for them (deserialized) did not fit a 12g heap's storage memory at 10M events:
-# blocks spilled to disk, were re-read by every later step and failed to re-cache each time (the bench's
-# 10M run went from ~700 s to ~500 s; on a smaller run that fits in memory the two forms were equal).
+# blocks spilled to disk, were re-read by every later step and failed to re-cache each time (a Spark-only
+# 10M A/B pair: 572 s -> 502 s; on a run that fits in memory the two forms took the same time).
 # PySpark's MEMORY_AND_DISK is this level (deserialized=False); spelled out so that stays visible.
 SERIALIZED_MEMORY_AND_DISK = StorageLevel(useDisk=True, useMemory=True, useOffHeap=False, deserialized=False)
 
@@ -360,8 +360,8 @@ def _materialise(df: DataFrame) -> DataFrame:
     Both forms keep the plan's partitioning (by visitor) and sort order, so the per-session and
     per-visitor aggregates and the writes that follow need no shuffle or sort. Local mode:
     ``localCheckpoint`` (row blocks; building Spark's compressed columnar cache was half of the job's
-    CPU), stored serialized (:data:`SERIALIZED_MEMORY_AND_DISK`), with adaptive execution off (:mod:`caec_spark.session`; with it on, a checkpoint forgets its
-    partitioning). On a cluster: ``persist``, because a lost executor (Spot nodes) must mean recomputing
+    CPU), stored serialized (:data:`SERIALIZED_MEMORY_AND_DISK`), with adaptive execution off
+    (:mod:`caec_spark.session`; with it on, a checkpoint forgets its partitioning). On a cluster: ``persist``, because a lost executor (Spot nodes) must mean recomputing
     its partitions, not a failed job.
     """
     spark = df.sparkSession
