@@ -92,7 +92,8 @@ def _proportional_bytes(p: psutil.Process) -> int:
 def _measure(
     cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None, stdout: Path | None = None
 ) -> Measured:
-    """Run a command, sampling the memory (PSS) of its whole process tree; stderr goes to ``log``."""
+    """Run a command, sampling the memory (PSS) of its whole process tree; stderr goes to ``log``, stdout
+    to ``stdout`` (both discarded when not given)."""
     t0 = time.monotonic()
     with open(log or os.devnull, "w") as err, open(stdout or os.devnull, "w") as so:
         proc = subprocess.Popen(cmd, env=env, stdout=so, stderr=err)

@@ -260,7 +260,8 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     # 7 write (staged)
     _stage(7, "write", f"staging under {stage_root}")
     events_out = full.where(F.col("_window")).select(*EVENT_COLUMNS)
-    _write(events_out, join_uri(stage_root, "events"), "event_date")
+    staged_events = join_uri(stage_root, "events")
+    _write(events_out, staged_events, "event_date")
     if old_prev_events is not None:
         updated_prev = full.where(~F.col("_window")).select(*EVENT_COLUMNS)
         kept = old_prev_events.join(touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
@@ -290,7 +291,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
 
     # Count the events as written (read back from the staged files: two boolean columns and the row
     # counts), not by another pass over the sessionized rows: the check is then on what will be published.
-    written_events = spark.read.schema(events_out.schema).parquet(join_uri(stage_root, "events"))
+    written_events = spark.read.schema(events_out.schema).parquet(staged_events)
     counts = _counts(route_counts, written_events, sessions, cfg)
     ok, problems = reconcile(counts)
     _stage(
@@ -303,7 +304,7 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     # 8 publish
     _stage(8, "publish", f"publishing into {cfg.output_uri}")
     published = {
-        "events": io.publish_partitions(spark, join_uri(stage_root, "events"), events_root, "event_date"),
+        "events": io.publish_partitions(spark, staged_events, events_root, "event_date"),
         "sessions": io.publish_partitions(
             spark, join_uri(stage_root, "sessions"), sessions_root, "session_date"
         ),
@@ -361,8 +362,9 @@ def _materialise(df: DataFrame) -> DataFrame:
     per-visitor aggregates and the writes that follow need no shuffle or sort. Local mode:
     ``localCheckpoint`` (row blocks; building Spark's compressed columnar cache was half of the job's
     CPU), stored serialized (:data:`SERIALIZED_MEMORY_AND_DISK`), with adaptive execution off
-    (:mod:`caec_spark.session`; with it on, a checkpoint forgets its partitioning). On a cluster: ``persist``, because a lost executor (Spot nodes) must mean recomputing
-    its partitions, not a failed job.
+    (:mod:`caec_spark.session`; with it on, a checkpoint forgets its partitioning). On a cluster:
+    ``persist``, because a lost executor (Spot nodes) must mean recomputing its partitions, not a failed
+    job.
     """
     spark = df.sparkSession
     local = (spark.sparkContext.master or "").startswith("local")
