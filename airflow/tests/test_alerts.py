@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_context
+import yaml
+from conftest import REPO_ROOT, run_context
 
 from caec_airflow import DAG_ID
 from caec_airflow.alerts import (
@@ -230,3 +231,12 @@ def test_failing_local_run_alerts_with_the_failing_checks(tmp_path: Path, receiv
         "start": GOOD_DAY.isoformat(),
         "end": (GOOD_DAY + timedelta(days=1)).isoformat(),
     }
+
+
+def test_the_airflow_chart_values_map_the_alert_settings() -> None:
+    """Every Airflow pod gets the webhook from the per-environment Secret and the stdout log sink."""
+    values = yaml.safe_load((REPO_ROOT / "helm" / "values" / "airflow" / "base.yaml").read_text())
+    extra_env = {e["name"]: e for e in yaml.safe_load(values["extraEnv"])}
+    webhook = extra_env[WEBHOOK_ENV]["valueFrom"]["secretKeyRef"]
+    assert webhook == {"name": "caec-pipeline-secrets", "key": WEBHOOK_ENV, "optional": True}
+    assert extra_env[LOG_FILE_ENV]["value"] == "/proc/1/fd/1"
