@@ -27,6 +27,8 @@ module "platform" {
   persona_groups             = var.persona_groups
   github_repository          = var.github_repository
   master_authorized_networks = var.master_authorized_networks
+  notification_channels      = var.notification_channels
+  alert_emails               = var.alert_emails
 
   # dev: small and cheap; throwaway-friendly.
   spark_pool = {

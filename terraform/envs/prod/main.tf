@@ -27,6 +27,8 @@ module "platform" {
   persona_groups             = var.persona_groups
   github_repository          = var.github_repository
   master_authorized_networks = var.master_authorized_networks
+  notification_channels      = var.notification_channels
+  alert_emails               = var.alert_emails
 
   # prod keeps the modules' defaults for pools, bucket retention and partition expiration (raw 400 days,
   # quarantine 90 days, logs locked 30 days; staging and audit partitions 400 days).

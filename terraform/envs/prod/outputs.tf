@@ -40,3 +40,8 @@ output "applied_grants" {
   description = "Keys of the access-policy grants applied (docs/governance.md lists them)."
   value       = module.platform.applied_grants
 }
+
+output "alert_policy_ids" {
+  description = "Cloud Monitoring alert policies by key (task_failures, dq_gate_failures, spark_application_failures, freshness); docs/monitoring.md."
+  value       = module.platform.alert_policy_ids
+}

@@ -146,6 +146,21 @@ module "audit_sink" {
   audit_dataset_id = module.bigquery.dataset_ids["audit"]
 }
 
+module "monitoring" {
+  source     = "../monitoring"
+  depends_on = [google_project_service.this]
+
+  project_id                  = var.project_id
+  env                         = var.env
+  metric_names                = module.names.log_metrics
+  airflow_namespace           = module.names.namespaces.airflow
+  jobs_namespace              = module.names.namespaces.jobs
+  notification_channels       = var.notification_channels
+  alert_emails                = var.alert_emails
+  freshness_deadline_hour_utc = var.freshness_deadline_hour_utc
+  labels                      = { app = "caec", env = var.env }
+}
+
 locals {
   # The platform object rebuilt from what the modules created (not from the names module), so the
   # check below proves the deployed names are the contract's names.

@@ -105,3 +105,21 @@ variable "deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "notification_channels" {
+  description = "Existing Cloud Monitoring notification channels (projects/P/notificationChannels/N) every CAEC alert notifies (modules/monitoring validates them)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_emails" {
+  description = "E-mail addresses (on-call lists) that get an email notification channel and every CAEC alert."
+  type        = list(string)
+  default     = []
+}
+
+variable "freshness_deadline_hour_utc" {
+  description = "Hour (UTC, 1-23) by which the previous day must be published, else the freshness alert fires."
+  type        = number
+  default     = 6
+}
