@@ -39,18 +39,21 @@ module "platform" {
     spot           = true
   }
 
-  bucket_retention = {
-    raw        = { locked_days = 0, delete_after_days = 30, coldline_after_days = 0 }
-    staging    = { locked_days = 0, delete_after_days = 30, coldline_after_days = 0 }
-    quarantine = { locked_days = 0, delete_after_days = 30, coldline_after_days = 0 }
-    logs       = { locked_days = 7, delete_after_days = 30, coldline_after_days = 0 }
+  retention_days = {
+    raw        = 30
+    staging    = 30
+    quarantine = 30
+    marts      = 90
+    audit      = 90
   }
 
-  partition_expiration_days = {
-    staging = 30
-    marts   = 90
-    audit   = 90
+  bucket_lifecycle = {
+    raw        = { locked_days = 0, coldline_after_days = 0 }
+    staging    = { locked_days = 0, coldline_after_days = 0 }
+    quarantine = { locked_days = 0, coldline_after_days = 0 }
+    logs       = { locked_days = 7, coldline_after_days = 0 }
   }
+  logs_retention_days = 30
 
   deletion_protection = false
 }
