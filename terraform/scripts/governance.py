@@ -84,9 +84,13 @@ COLUMN_TITLES = {
     ("project", "project"): "project",
 }
 # Which columns dbt tags with which policy tag (the dbt models attach the tag ids the env outputs).
+# Staging's events/sessions/quarantine are external tables over GCS (not BigLake), which do not enforce
+# policy tags: their bucket IAM protects them (dbt/tests/python/test_policy_tags.py checks the tables).
 PII_COLUMNS = {
-    "pseudonymous_id": "`visitor_id`, `session_id` (events, sessions and every mart at visitor or session grain)",
-    "raw_record": "`user_agent` (events), `raw` and `detail` (quarantine)",
+    "pseudonymous_id": "`visitor_id`, `session_id`, `first_session_id` of every dbt table (`fct_sessions`, "
+    "`fct_page_views`, `fct_orders`, `dim_visitors`, `int_visitor_first_touch`)",
+    "raw_record": "none yet: `user_agent` (events) and `raw`/`detail` (quarantine) exist only in the external "
+    "tables over GCS, which enforce no policy tags; the staging and quarantine bucket IAM protects them",
 }
 
 
