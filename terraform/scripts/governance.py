@@ -84,9 +84,13 @@ COLUMN_TITLES = {
     ("project", "project"): "project",
 }
 # Which columns dbt tags with which policy tag (the dbt models attach the tag ids the env outputs).
+# Staging's events/sessions/quarantine are external tables over GCS (not BigLake), which do not enforce
+# policy tags: their bucket IAM protects them (dbt/tests/python/test_policy_tags.py checks the tables).
 PII_COLUMNS = {
-    "pseudonymous_id": "`visitor_id`, `session_id` (events, sessions and every mart at visitor or session grain)",
-    "raw_record": "`user_agent` (events), `raw` and `detail` (quarantine)",
+    "pseudonymous_id": "`visitor_id`, `session_id`, `first_session_id` of every dbt table (`fct_sessions`, "
+    "`fct_page_views`, `fct_orders`, `dim_visitors`, `int_visitor_first_touch`)",
+    "raw_record": "none yet: `user_agent` (events) and `raw`/`detail` (quarantine) exist only in the external "
+    "tables over GCS, which enforce no policy tags; the staging and quarantine bucket IAM protects them",
 }
 
 
@@ -178,10 +182,9 @@ def readers(bindings: Sequence[Mapping[str, Any]], resource_type: str, resource:
 
 
 def retention_tables() -> list[str]:
-    """Per-environment retention of buckets and BigQuery partitions (env root overrides module defaults)."""
-    bucket_defaults = variable_default("storage", "retention")
+    """Per-environment retention of buckets and BigQuery partitions, from modules/platform's retention
+    inputs (retention_days per layer, bucket_lifecycle, logs_retention_days): env root over defaults."""
     noncurrent = variable_default("storage", "noncurrent_versions_days")
-    partition_defaults = variable_default("bigquery", "partition_expiration_days")
     versioned = {"logs": False, **storage_versioning()}
 
     def days(n: int) -> str:
@@ -194,17 +197,21 @@ def retention_tables() -> list[str]:
     dataset_lines = ["| env | dataset | partitions expire after |", "|---|---|---|"]
     for env in ENVS:
         overrides = platform_call(env)
-        buckets = overrides.get("bucket_retention") or bucket_defaults
+
+        def setting(name: str, overrides: dict[str, Any] = overrides) -> Any:
+            return overrides.get(name, variable_default("platform", name))
+
+        retention, lifecycle = setting("retention_days"), setting("bucket_lifecycle")
         for bucket in ("raw", "staging", "quarantine", "logs"):
-            r = buckets[bucket]
+            r = lifecycle[bucket]
+            deleted = setting("logs_retention_days") if bucket == "logs" else retention[bucket]
             version = f"yes (old versions kept {noncurrent} d)" if versioned[bucket] else "no"
             lines.append(
                 f"| {env} | {bucket} | {version} | {days(r['locked_days'])} | {days(r['coldline_after_days'])} "
-                f"| {days(r['delete_after_days'])} |"
+                f"| {days(deleted)} |"
             )
-        partitions = overrides.get("partition_expiration_days") or partition_defaults
         for dataset in ("staging", "marts", "audit"):
-            expiry = partitions[dataset]
+            expiry = retention[dataset]
             dataset_lines.append(f"| {env} | caec_{env}_{dataset} | {days(expiry) if expiry else 'never'} |")
     return [*lines, "", *dataset_lines]
 
@@ -384,6 +391,8 @@ def render() -> str:
         "Lifecycle rules delete objects by age; a retention lock forbids deleting or overwriting an object",
         "before that age (GCS allows it only on unversioned buckets). Partition expiration drops BigQuery",
         "partitions by age (marts keep history; visitor-level staging rows do not outlive the staging files).",
+        "Both come from one setting per layer, `retention_days` (raw, staging, quarantine, marts, audit) of",
+        "`modules/platform`; docs/privacy.md states the policy and its local equivalent.",
         "",
         *retention_tables(),
         "",

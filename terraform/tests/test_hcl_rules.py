@@ -164,6 +164,8 @@ def test_every_checkov_skip_is_justified() -> None:
 PLATFORM_DIR = MODULES_DIR / "platform"
 PLATFORM_SOURCE = "../../modules/platform"
 # HCL files (and no subdirectories) an env root may hold: it is a thin root, the rest is modules/platform.
+# Modules added after modules/platform existed: no root state to move (a moved block would claim one).
+BORN_IN_PLATFORM = {"monitoring"}
 ENV_ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "moved.tf", "terraform.tfvars"}
 # Outputs people and CI read from `terraform output` of an env root (docs/ci.md, terraform/README.md).
 CONSUMED_OUTPUTS = {
@@ -265,7 +267,11 @@ def test_env_root_moves_existing_state_into_the_module(env: str) -> None:
         unwrap(b["from"]).strip("${}"): unwrap(b["to"]).strip("${}")
         for b in load_hcl(ENVS_DIR / env / "moved.tf").get("moved", [])
     }
-    expected = {f"module.{m}": f"module.platform.module.{m}" for m in blocks_of(PLATFORM_DIR, "module")}
+    expected = {
+        f"module.{m}": f"module.platform.module.{m}"
+        for m in blocks_of(PLATFORM_DIR, "module")
+        if m not in BORN_IN_PLATFORM
+    }
     expected |= {
         f"{rtype}.{name}": f"module.platform.{rtype}.{name}"
         for path in sorted(PLATFORM_DIR.glob("*.tf"))
@@ -301,22 +307,33 @@ def longer_or_equal(days: int, baseline: int) -> bool:
 
 
 def test_prod_retention_keeps_the_documented_defaults_direction() -> None:
-    """prod keeps raw, staging, logs (and their lock) and partitions at least as long as the documented
-    defaults, and quarantined records (may hold personal data) no longer: copying dev's short retention
-    into prod, or keeping quarantine forever, fails here. dev may shorten everything (throwaway data)."""
-    bucket_defaults = module_default("storage", "retention")
-    buckets = effective("prod", "bucket_retention") or bucket_defaults
-    for bucket, default in bucket_defaults.items():
-        prod = buckets[bucket]
-        if bucket == "quarantine":
-            assert 0 < prod["delete_after_days"] <= default["delete_after_days"], bucket
+    """prod keeps every layer (and the logs, and their lock) at least as long as the documented defaults
+    of modules/platform, and quarantined records (may hold personal data) no longer: copying dev's short
+    retention into prod, or keeping quarantine forever, fails here. dev may shorten everything."""
+    defaults = module_default("platform", "retention_days")
+    prod = effective("prod", "retention_days")
+    for layer, default_days in defaults.items():
+        if layer == "quarantine":
+            assert 0 < prod[layer] <= default_days, layer
         else:
-            assert longer_or_equal(prod["delete_after_days"], default["delete_after_days"]), bucket
-        assert prod["locked_days"] >= default["locked_days"], bucket
-    partition_defaults = module_default("bigquery", "partition_expiration_days")
-    partitions = effective("prod", "partition_expiration_days") or partition_defaults
-    for dataset, default_days in partition_defaults.items():
-        assert longer_or_equal(partitions[dataset], default_days), dataset
+            assert longer_or_equal(prod[layer], default_days), layer
+    assert longer_or_equal(
+        effective("prod", "logs_retention_days"), module_default("platform", "logs_retention_days")
+    )
+    lifecycle_defaults = module_default("platform", "bucket_lifecycle")
+    lifecycle = effective("prod", "bucket_lifecycle")
+    for bucket, default in lifecycle_defaults.items():
+        assert lifecycle[bucket]["locked_days"] >= default["locked_days"], bucket
+
+
+def test_retention_is_stated_once() -> None:
+    """modules/platform derives bucket deletion and partition expiration from retention_days: no env
+    root or platform input restates them per bucket or dataset."""
+    for env in ENVS:
+        assert not {"bucket_retention", "partition_expiration_days"} & set(platform_call(env)), env
+    assert not {"bucket_retention", "partition_expiration_days"} & set(blocks_of(PLATFORM_DIR, "variable"))
+    layers = set(module_default("platform", "retention_days"))
+    assert layers == {"raw", "staging", "quarantine", "marts", "audit"}
 
 
 @pytest.mark.parametrize("env", ENVS)

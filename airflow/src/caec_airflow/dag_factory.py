@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
 
 from caec_airflow import DAG_ID
+from caec_airflow.alerts import CaecAlertNotifier
 from caec_airflow.gate import Notifier, dq_gate, make_failure_callback, make_publish
 from caec_airflow.spark_app import SparkSizing
 from caec_airflow.window import PARAM_END, PARAM_START
@@ -70,7 +71,11 @@ RETRIES = {"local": (1, timedelta(seconds=20)), "kubernetes": (3, timedelta(minu
 
 
 def default_args(mode: str, notifier: Notifier | None) -> dict[str, Any]:
-    """Retries with exponential backoff (transient API/pod failures), a default time budget, alerts."""
+    """Retries with exponential backoff (transient API/pod failures), a default time budget, alerts.
+
+    On a task's final failure: the log line + optional ``CAEC_NOTIFY_CALLBACK`` of ``gate``, and the
+    alert to the sinks of ``CAEC_ALERT_*`` (caec_airflow.alerts; retries alert nobody).
+    """
     retries, delay = RETRIES[mode]
     return {
         "owner": "caec-data-platform",
@@ -80,7 +85,7 @@ def default_args(mode: str, notifier: Notifier | None) -> dict[str, Any]:
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=30),
         "execution_timeout": timedelta(hours=1),
-        "on_failure_callback": make_failure_callback(notifier),
+        "on_failure_callback": [make_failure_callback(notifier), CaecAlertNotifier()],
     }
 
 
@@ -189,6 +194,8 @@ def build_clickstream_daily(
             task_id="publish",
             python_callable=make_publish(notifier),
             execution_timeout=TIMEOUTS["publish"],
+            # The `published` line the freshness alert counts (docs/monitoring.md).
+            on_success_callback=CaecAlertNotifier(),
         )
         wait_for_raw >> sessionize >> dbt_build >> gate >> publish
     return dag

@@ -54,7 +54,16 @@ def notify(event: dict[str, Any], notifier: Notifier | None = None) -> None:
         log.exception("notification callback failed for event %s", event.get("event"))
 
 
-def _run_fields(context: Mapping[str, Any]) -> dict[str, Any]:
+class DQGateFailed(AirflowFailException):
+    """The gate's verdict is "fail": no retry, and the failing checks travel to the alert callback."""
+
+    def __init__(self, message: str, failures: list[str]) -> None:
+        super().__init__(message)
+        self.failures = list(failures)
+
+
+def run_fields(context: Mapping[str, Any]) -> dict[str, Any]:
+    """dag, task, run and try of a task context (the identity every notification carries)."""
     ti = context.get("ti") or context.get("task_instance")
     return {
         "dag_id": getattr(ti, "dag_id", None),
@@ -62,6 +71,15 @@ def _run_fields(context: Mapping[str, Any]) -> dict[str, Any]:
         "run_id": context.get("run_id"),
         "try_number": getattr(ti, "try_number", None),
     }
+
+
+def window_fields(context: Mapping[str, Any]) -> dict[str, str] | None:
+    """The run's window as ISO days; None when it has none (its failure still deserves a report)."""
+    try:
+        start, end = window_from_context(context)
+    except ValueError:
+        return None
+    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
 def evaluate_window(context: Mapping[str, Any]) -> DQResult:
@@ -79,7 +97,7 @@ def dq_gate(**context: Any) -> dict[str, Any]:
     """Fail the run (no retry: data does not heal by waiting) if the manifests do not pass the gate."""
     result = evaluate_window(context)
     if not result.passed:
-        raise AirflowFailException(result.message)
+        raise DQGateFailed(result.message, result.failures)
     log.info(result.message)
     return result.to_dict()
 
@@ -93,14 +111,14 @@ def make_publish(notifier: Notifier | None = None) -> Callable[..., list[str]]:
         # Re-evaluated rather than pulled from XCom: publish must describe what is published now.
         result = evaluate_window(context)
         if not result.passed:
-            raise AirflowFailException("refusing to publish: " + result.message)
+            raise DQGateFailed("refusing to publish: " + result.message, result.failures)
         written = publish(cfg, start, end, result)
         for uri in written:
             log.info("published %s", uri)
         notify(
             {
                 "event": "published",
-                **_run_fields(context),
+                **run_fields(context),
                 "window": {"start": start.isoformat(), "end": end.isoformat()},
                 "markers": written,
                 "dq": result.to_dict(),
@@ -116,13 +134,9 @@ def make_failure_callback(notifier: Notifier | None = None) -> Callable[[Any], N
     """``on_failure_callback`` of every task: one clear log line plus the optional notification."""
 
     def on_failure(context: Any) -> None:
-        fields = _run_fields(context)
+        fields = run_fields(context)
         error = context.get("exception")
-        try:
-            start, end = window_from_context(context)
-            window: dict[str, str] | None = {"start": start.isoformat(), "end": end.isoformat()}
-        except Exception:
-            window = None
+        window = window_fields(context)
         log.error(
             "CAEC task failed: dag=%s task=%s run=%s try=%s window=%s error=%s",
             fields["dag_id"],

@@ -27,6 +27,8 @@ module "platform" {
   persona_groups             = var.persona_groups
   github_repository          = var.github_repository
   master_authorized_networks = var.master_authorized_networks
+  notification_channels      = var.notification_channels
+  alert_emails               = var.alert_emails
 
   # dev: small and cheap; throwaway-friendly.
   spark_pool = {
@@ -37,18 +39,21 @@ module "platform" {
     spot           = true
   }
 
-  bucket_retention = {
-    raw        = { locked_days = 0, delete_after_days = 30, coldline_after_days = 0 }
-    staging    = { locked_days = 0, delete_after_days = 30, coldline_after_days = 0 }
-    quarantine = { locked_days = 0, delete_after_days = 30, coldline_after_days = 0 }
-    logs       = { locked_days = 7, delete_after_days = 30, coldline_after_days = 0 }
+  retention_days = {
+    raw        = 30
+    staging    = 30
+    quarantine = 30
+    marts      = 90
+    audit      = 90
   }
 
-  partition_expiration_days = {
-    staging = 30
-    marts   = 90
-    audit   = 90
+  bucket_lifecycle = {
+    raw        = { locked_days = 0, coldline_after_days = 0 }
+    staging    = { locked_days = 0, coldline_after_days = 0 }
+    quarantine = { locked_days = 0, coldline_after_days = 0 }
+    logs       = { locked_days = 7, coldline_after_days = 0 }
   }
+  logs_retention_days = 30
 
   deletion_protection = false
 }

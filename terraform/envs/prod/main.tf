@@ -27,9 +27,11 @@ module "platform" {
   persona_groups             = var.persona_groups
   github_repository          = var.github_repository
   master_authorized_networks = var.master_authorized_networks
+  notification_channels      = var.notification_channels
+  alert_emails               = var.alert_emails
 
-  # prod keeps the modules' defaults for pools, bucket retention and partition expiration (raw 400 days,
-  # quarantine 90 days, logs locked 30 days; staging and audit partitions 400 days).
+  # prod keeps the modules' defaults for pools and modules/platform's retention_days (raw, staging and
+  # audit 400 days, quarantine 90, marts kept), bucket_lifecycle (logs locked 30 days) and logs (365).
 
   # Only workflow runs on main and on release tags may authenticate from GitHub Actions.
   github_allowed_refs = ["refs/heads/main", "refs/tags/v*"]

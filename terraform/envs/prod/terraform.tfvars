@@ -17,3 +17,8 @@ github_repository = "example-org/caec"
 master_authorized_networks = [
   { cidr_block = "203.0.113.0/24", display_name = "office VPN (example range)" },
 ]
+
+# Who gets CAEC alerts (docs/monitoring.md): on-call addresses (email channels are created), and/or
+# existing channels by resource name (Slack/PagerDuty channels are made in the console).
+alert_emails          = ["caec-oncall-prod@example.com"]
+notification_channels = []

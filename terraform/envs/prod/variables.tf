@@ -38,3 +38,15 @@ variable "labels" {
   type        = map(string)
   default     = {}
 }
+
+variable "notification_channels" {
+  description = "Existing Cloud Monitoring notification channels (projects/P/notificationChannels/N) CAEC alerts notify."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_emails" {
+  description = "On-call e-mail addresses that get every CAEC alert (an email channel each)."
+  type        = list(string)
+  default     = []
+}

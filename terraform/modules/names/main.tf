@@ -47,7 +47,14 @@ locals {
   cluster    = local.stem
 
   pii_taxonomy = "${local.stem}-pii"
-  audit_sink   = "${local.stem}-audit"
+
+  # Log-based metrics of modules/monitoring (Cloud Logging metric names allow no "-"; the env keeps
+  # dev's and prod's apart when both live in one project).
+  log_metrics = {
+    for m in ["task_failures", "dq_gate_failures", "spark_application_failures", "days_published"] :
+    m => "${local.prefix}_${var.env}_${m}"
+  }
+  audit_sink = "${local.stem}-audit"
 
   github_pool_id     = "${local.stem}-github"
   github_provider_id = "github"

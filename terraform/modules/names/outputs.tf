@@ -93,6 +93,11 @@ output "pii_policy_tags" {
   value       = local.pii_policy_tags
 }
 
+output "log_metrics" {
+  description = "Names of the log-based metrics (task_failures, dq_gate_failures, spark_application_failures, days_published) that modules/monitoring alerts on."
+  value       = local.log_metrics
+}
+
 output "audit_sink" {
   description = "Name of the project log sink that routes audit logs into the audit dataset."
   value       = local.audit_sink

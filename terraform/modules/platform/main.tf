@@ -29,6 +29,17 @@ resource "google_project_service" "this" {
   disable_on_destroy = false
 }
 
+# Retention is stated once (var.retention_days, per layer) and applied where the platform owns the data:
+# GCS lifecycle deletion of the raw, staging and quarantine buckets, default partition expiration of
+# the staging, marts and audit datasets. The logs bucket keeps its own (operational, not personal data).
+locals {
+  bucket_retention = {
+    for bucket, lifecycle in var.bucket_lifecycle : bucket => merge(lifecycle, {
+      delete_after_days = bucket == "logs" ? var.logs_retention_days : var.retention_days[bucket]
+    })
+  }
+}
+
 module "names" {
   source = "../names"
 
@@ -79,7 +90,7 @@ module "storage" {
   project_id    = var.project_id
   location      = var.region
   bucket_names  = module.names.buckets
-  retention     = var.bucket_retention
+  retention     = local.bucket_retention
   force_destroy = !var.deletion_protection
 }
 
@@ -90,7 +101,7 @@ module "bigquery" {
   project_id                 = var.project_id
   location                   = module.names.bigquery_location
   dataset_ids                = module.names.datasets
-  partition_expiration_days  = var.partition_expiration_days
+  partition_expiration_days  = { for layer in ["staging", "marts", "audit"] : layer => var.retention_days[layer] }
   taxonomy_name              = module.names.pii_taxonomy
   pii_policy_tags            = module.names.pii_policy_tags
   delete_contents_on_destroy = !var.deletion_protection
@@ -144,6 +155,21 @@ module "audit_sink" {
   project_id       = var.project_id
   sink_name        = module.names.audit_sink
   audit_dataset_id = module.bigquery.dataset_ids["audit"]
+}
+
+module "monitoring" {
+  source     = "../monitoring"
+  depends_on = [google_project_service.this]
+
+  project_id                  = var.project_id
+  env                         = var.env
+  metric_names                = module.names.log_metrics
+  airflow_namespace           = module.names.namespaces.airflow
+  jobs_namespace              = module.names.namespaces.jobs
+  notification_channels       = var.notification_channels
+  alert_emails                = var.alert_emails
+  freshness_deadline_hour_utc = var.freshness_deadline_hour_utc
+  labels                      = { app = "caec", env = var.env }
 }
 
 locals {

@@ -37,3 +37,13 @@ output "applied_grants" {
   description = "Keys of the access-policy grants applied (docs/governance.md lists them)."
   value       = module.iam.applied_grants
 }
+
+output "alert_policy_ids" {
+  description = "Cloud Monitoring alert policies by key (task_failures, dq_gate_failures, spark_application_failures, freshness); docs/monitoring.md."
+  value       = module.monitoring.alert_policy_ids
+}
+
+output "retention_days" {
+  description = "Days kept per data layer (raw, staging, quarantine, marts, audit; 0 = keep): what the lifecycle rules and partition expiration apply, and what CAEC_RETENTION_DAYS carries to local runs (docs/privacy.md)."
+  value       = var.retention_days
+}

@@ -84,24 +84,77 @@ variable "spark_pool" {
   default = null
 }
 
-variable "bucket_retention" {
-  description = "Retention per bucket (see modules/storage variable retention; null: the module's defaults)."
-  type = map(object({
-    locked_days         = number
-    delete_after_days   = number
-    coldline_after_days = number
-  }))
-  default = null
+variable "retention_days" {
+  description = "How long data is kept, per layer, in days (0 = keep): the one retention setting. raw, staging, quarantine: GCS lifecycle deletion by object age in their buckets; staging, marts, audit: default partition expiration of their BigQuery datasets (staging sets both). Local runs apply the same keys to local partitions (CAEC_RETENTION_DAYS, docs/privacy.md)."
+  type = object({
+    raw        = number
+    staging    = number
+    quarantine = number
+    marts      = number
+    audit      = number
+  })
+  nullable = false
+  default = {
+    raw        = 400
+    staging    = 400
+    quarantine = 90
+    marts      = 0
+    audit      = 400
+  }
+
+  validation {
+    condition     = alltrue([for d in values(var.retention_days) : d >= 0 && floor(d) == d])
+    error_message = "retention_days are whole days >= 0 (0 = keep)."
+  }
+
+  validation {
+    condition     = var.retention_days.quarantine > 0
+    error_message = "Quarantined records may hold personal data (raw text): retention_days.quarantine must be > 0."
+  }
 }
 
-variable "partition_expiration_days" {
-  description = "BigQuery default partition expiration per dataset (staging, marts, audit; 0 = never; null: the module's defaults)."
-  type        = map(number)
-  default     = null
+variable "bucket_lifecycle" {
+  description = "Per bucket (raw, staging, quarantine, logs): retention lock (locked_days; only logs may have one, see modules/storage) and move to COLDLINE after coldline_after_days (0 = never). When objects are deleted is retention_days (data buckets) and logs_retention_days."
+  type = map(object({
+    locked_days         = number
+    coldline_after_days = number
+  }))
+  nullable = false
+  default = {
+    raw        = { locked_days = 0, coldline_after_days = 90 }
+    staging    = { locked_days = 0, coldline_after_days = 0 }
+    quarantine = { locked_days = 0, coldline_after_days = 0 }
+    logs       = { locked_days = 30, coldline_after_days = 30 }
+  }
+}
+
+variable "logs_retention_days" {
+  description = "Days Airflow task logs and bucket access logs are kept in the logs bucket (0 = keep)."
+  type        = number
+  nullable    = false
+  default     = 365
 }
 
 variable "deletion_protection" {
   description = "Protect the cluster and non-empty buckets/datasets against terraform destroy."
   type        = bool
   default     = true
+}
+
+variable "notification_channels" {
+  description = "Existing Cloud Monitoring notification channels (projects/P/notificationChannels/N) every CAEC alert notifies (modules/monitoring validates them)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_emails" {
+  description = "E-mail addresses (on-call lists) that get an email notification channel and every CAEC alert."
+  type        = list(string)
+  default     = []
+}
+
+variable "freshness_deadline_hour_utc" {
+  description = "Hour (UTC, 1-23) by which the previous day must be published, else the freshness alert fires."
+  type        = number
+  default     = 6
 }

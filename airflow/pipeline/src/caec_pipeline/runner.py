@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from caec_pipeline import steps
+from caec_pipeline import retention, steps
 from caec_pipeline.config import PipelineConfig, is_remote_uri, local_path
 from caec_pipeline.dq import DQResult, DQThresholds, evaluate_manifests, load_manifests, select_manifests
 from caec_pipeline.progress import Progress, ProgressLine, format_seconds, parse_line, split_output
@@ -351,6 +351,9 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
             path.unlink()
     if cleared:
         say("  replaced the previous local run's outputs (--keep-existing keeps them)")
+    # Before the stages, so a run never prunes what it is about to write (docs/privacy.md, retention).
+    for line in retention.apply_local_retention(cfg):
+        say(line)
     say()
 
     stage_no = 0

@@ -9,6 +9,11 @@ run "names_follow_the_contract" {
   command = plan
 
   assert {
+    condition     = output.log_metrics.days_published == "caec_dev_days_published" && length(output.log_metrics) == 4
+    error_message = "Log-based metric names must be caec_<env>_<metric> (modules/monitoring alerts on them)."
+  }
+
+  assert {
     condition     = output.platform.buckets.raw == "my-project-caec-dev-raw" && output.platform.buckets.logs == "my-project-caec-dev-logs"
     error_message = "Bucket names must be <project>-caec-<env>-<bucket> (docs/platform-names.md)."
   }
