@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tarfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,10 @@ from caec_airflow.spark_app import (
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import sessionize_args
 
-CRD = Path("/work/shared/schemas/spark-operator/sparkoperator.k8s.io_sparkapplications.yaml")
+# The CRD inside the packaged Spark Operator chart at the version we pin (helm/charts.env), from
+# ../shared/charts beside the repository (CI lays shared/ there too).
+SHARED_CHARTS = REPO_ROOT.parent / "shared" / "charts"
+CRD_MEMBER = "spark-operator/crds/sparkoperator.k8s.io_sparkapplications.yaml"
 DAY, NEXT = date(2026, 11, 2), date(2026, 11, 3)
 PLACEMENT_VARS = ("CAEC_SPARK_NODE_SELECTOR", "CAEC_SPARK_TOLERATIONS")
 
@@ -36,11 +40,24 @@ def render(cfg: PipelineConfig, **kwargs: Any) -> dict[str, Any]:
     return render_spark_application(load_template(TEMPLATE), cfg, DAY, NEXT, **kwargs)
 
 
+def pinned_spark_operator_chart() -> Path:
+    pins = dict(
+        line.split("=", 1)
+        for line in (REPO_ROOT / "helm" / "charts.env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    return SHARED_CHARTS / f"spark-operator-{pins['SPARK_OPERATOR_CHART_VERSION']}.tgz"
+
+
 @pytest.fixture(scope="module")
 def crd_schema() -> dict[str, Any]:
-    if not CRD.exists():
-        pytest.skip(f"SparkApplication CRD schema not found at {CRD} (../shared/schemas is absent here)")
-    crd = yaml.safe_load(CRD.read_text())
+    chart = pinned_spark_operator_chart()
+    if not chart.exists():
+        pytest.skip(f"{chart} absent (../shared beside the repository): no SparkApplication CRD to check")
+    with tarfile.open(chart) as tar:
+        handle = tar.extractfile(CRD_MEMBER)
+        assert handle is not None, f"{CRD_MEMBER} missing from {chart}"
+        crd = yaml.safe_load(handle.read())
     (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1beta2"]
     return version["schema"]["openAPIV3Schema"]
 
