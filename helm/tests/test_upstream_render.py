@@ -9,20 +9,16 @@ Kubernetes schemas of the version we deploy to.
 from __future__ import annotations
 
 import configparser
+import copy
 from typing import Any
 
+import jsonschema
 import kubernetes_validate
 import pytest
 import yaml
 from helmlib import kube_version
 from test_platform_chart import pod_problems, pod_specs
-from upstream import (
-    ChartArchive,
-    helm_upgrade_releases,
-    parse_upgrades,
-    render_release,
-    upstream_archives,
-)
+from upstream import ChartArchive, parse_upgrades, pipeline_objects, rendered_releases, upstream_archives
 
 ENVS = ("dev", "prod", "kind")
 SIMPLE_AUTH = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
@@ -45,7 +41,7 @@ def releases(
     request: pytest.FixtureRequest, archives: dict[str, ChartArchive]
 ) -> dict[str, list[dict[str, Any]]]:
     """Release name -> rendered objects, for one env; a render error fails every test of the env."""
-    return {r.name: render_release(r) for r in helm_upgrade_releases(request.param, archives)}
+    return rendered_releases(request.param)
 
 
 def strict_errors(docs: list[dict[str, Any]]) -> list[str]:
@@ -123,18 +119,23 @@ def test_spark_operator_installs_the_v1beta2_crd(releases: dict[str, list[dict[s
 
 
 def test_airflow_pods_are_restricted_and_sized(releases: dict[str, list[dict[str, Any]]]) -> None:
+    """Every pod of the release (PostgreSQL and the jobs too): caec-airflow enforces PodSecurity
+    `restricted`, and a pod without resources would get the LimitRange's defaults, not our sizes."""
     docs = releases["airflow"]
+    pods = [(d["metadata"]["name"], s) for d in docs for s in pod_specs(d)]
+    assert pods
+    problems = [f"{name}: {p}" for name, spec in pods for p in pod_problems(spec)]
+    assert problems == []
     airflow_pods = [
-        (d["metadata"]["name"], s)
+        spec
         for d in docs
-        for s in pod_specs(d)
+        for spec in pod_specs(d)
         if ((d["spec"].get("template", {}).get("metadata", {}).get("labels") or {}).get("tier")) == "airflow"
     ]
-    assert airflow_pods
-    problems = [f"{name}: {p}" for name, spec in airflow_pods for p in pod_problems(spec)]
-    assert problems == []
-    assert {spec.get("serviceAccountName") for _, spec in airflow_pods} == {"caec-airflow"}
-    assert not [d for d in docs if d["kind"] == "ServiceAccount"], "caec-platform owns the Airflow KSA"
+    assert {spec.get("serviceAccountName") for spec in airflow_pods} == {"caec-airflow"}
+    assert not [
+        d for d in docs if d["kind"] == "ServiceAccount" and "postgresql" not in d["metadata"]["name"]
+    ], "caec-platform owns the Airflow KSA"
 
 
 def test_airflow_task_pods_get_the_pipeline_config(releases: dict[str, list[dict[str, Any]]]) -> None:
@@ -175,3 +176,55 @@ def test_spark_operator_renders_restricted_objects(releases: dict[str, list[dict
         d for d in docs if d["kind"] == "RoleBinding" and d["metadata"].get("namespace") == "caec-jobs"
     ]
     assert any(s["name"] == "caec-spark" for b in bindings for s in b["subjects"])
+
+
+def closed(schema: dict[str, Any]) -> dict[str, Any]:
+    """A CRD schema where every object with `properties` rejects other keys (as kubectl's strict field
+    validation would), except where the CRD itself preserves unknown fields."""
+    out = copy.deepcopy(schema)
+    stack = [out]
+    while stack:
+        node = stack.pop()
+        if "properties" in node and not node.get("x-kubernetes-preserve-unknown-fields"):
+            node.setdefault("additionalProperties", False)
+        for value in node.values():
+            if isinstance(value, dict):
+                stack.append(value)
+            elif isinstance(value, list):
+                stack.extend(v for v in value if isinstance(v, dict))
+    return out
+
+
+def spark_application_schema(docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The served v1beta2 schema of the SparkApplication CRD this env's Spark Operator release installs."""
+    (crd,) = [
+        d
+        for d in docs
+        if d["kind"] == "CustomResourceDefinition"
+        and d["metadata"]["name"] == "sparkapplications.sparkoperator.k8s.io"
+    ]
+    (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1beta2"]
+    return closed(version["schema"]["openAPIV3Schema"])
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_pipeline_objects_as_the_dag_builds_them_validate_strictly(env: str) -> None:
+    """The dbt pod (provider's build_pod_request_obj) against Kubernetes 1.34, the SparkApplication
+    against the CRD of the rendered Spark Operator chart, both from this env's ConfigMaps."""
+    objects = pipeline_objects(env)
+    assert strict_errors([objects["Pod"]]) == []
+    schema = spark_application_schema(rendered_releases(env)["spark-operator"])
+    errors = [
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft7Validator(schema).iter_errors(objects["SparkApplication"])
+    ]
+    assert errors == []
+
+
+def test_closed_crd_schema_rejects_a_misspelt_field(archives: dict[str, ChartArchive]) -> None:
+    schema = spark_application_schema(rendered_releases("kind")["spark-operator"])
+    app = copy.deepcopy(pipeline_objects("kind")["SparkApplication"])
+    app["spec"]["executor"]["coreRequests"] = "1"
+    app["spec"]["sparkConf"]["any.spark.key"] = "free-form map: allowed"
+    messages = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(app)]
+    assert len(messages) == 1 and "coreRequests" in messages[0]

@@ -69,7 +69,13 @@ def chart_defaults(chart: str) -> dict[str, Any]:
     """The chart's values.yaml (our own chart: from the repo; upstream ones: from the archive)."""
     if chart == "caec-platform":
         return load_yaml(CHART / "values.yaml")
-    return yaml.safe_load(archive_file(chart_archive(chart), "values.yaml"))
+    archive = chart_archive(chart)
+    defaults: dict[str, Any] = yaml.safe_load(archive_file(archive, "values.yaml"))
+    if chart == "airflow":
+        # The bundled PostgreSQL subchart documents its keys (e.g. primary.resources) in its own file.
+        sub = yaml.safe_load(archive_file(archive, "charts/postgresql/values.yaml"))
+        defaults["postgresql"] = merge_values(sub, defaults.get("postgresql") or {})
+    return defaults
 
 
 def values_files(chart: str) -> list[Path]:
@@ -127,6 +133,7 @@ def test_airflow_consumes_the_pipeline_configmap(env: str) -> None:
     v = upstream_values("airflow", env)
     env_from = yaml.safe_load(v["extraEnvFrom"])
     assert {"configMapRef": {"name": "caec-pipeline-config"}} in env_from
+    assert {"configMapRef": {"name": "caec-spark-sizing"}} in env_from
     assert {"configMapRef": {"name": "caec-airflow-env"}} in env_from
     extra_env = {e["name"]: e for e in yaml.safe_load(v["extraEnv"])}
     assert extra_env["CAEC_IDENTITY_SALT"]["valueFrom"]["secretKeyRef"]["name"] == "caec-pipeline-secrets"

@@ -8,11 +8,13 @@ helm-pull-charts`, where the chart repos are reachable) or else the packaged cha
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,8 @@ SHARED_CHARTS = SHARED / "charts"
 PULLED_CHARTS = ROOT / ".tools" / "charts"
 # A fixed tag keeps renders reproducible (make would use the git sha).
 TEST_IMAGE_TAG = "0123abcd"
+AIRFLOW_PYTHON = ROOT / ".venv" / "airflow" / "bin" / "python"
+SPARK_TEMPLATE = ROOT / "airflow" / "dags" / "templates" / "sparkapplication.yaml"
 
 
 @dataclass(frozen=True)
@@ -150,3 +154,54 @@ def render_release(release: Release) -> list[dict[str, Any]]:
     for f in release.values:
         args += ["-f", f]
     return [d for d in yaml.safe_load_all(run_helm(*args).stdout) if d]
+
+
+@functools.cache
+def rendered_releases(env: str) -> dict[str, list[dict[str, Any]]]:
+    """Release name -> rendered objects of `make helm-upgrade ENV=env` (rendered once per session)."""
+    archives = upstream_archives()
+    missing = [name for name, archive in archives.items() if archive is None]
+    if missing:
+        raise LookupError(f"no packaged chart for {missing} in ../shared/charts or .tools/charts")
+    present = {name: archive for name, archive in archives.items() if archive is not None}
+    return {r.name: render_release(r) for r in helm_upgrade_releases(env, present)}
+
+
+@functools.cache
+def pipeline_objects(env: str) -> dict[str, dict[str, Any]]:
+    """SparkApplication and dbt Pod that the DAG's tasks build with `env`'s rendered ConfigMaps."""
+    if not AIRFLOW_PYTHON.exists():
+        raise FileNotFoundError(
+            f"{AIRFLOW_PYTHON} missing: `make test-helm` creates it (or run `make setup`)"
+        )
+    platform = rendered_releases(env)["caec-platform"]
+    data: dict[str, str] = {}
+    for doc in platform:
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] in {
+            "caec-pipeline-config",
+            "caec-spark-sizing",
+        }:
+            data.update(doc["data"])
+    with tempfile.TemporaryDirectory(prefix="caec-airflow-home-") as home:
+        run_env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": home,
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "DO_NOT_TRACK": "1",
+            "SCARF_ANALYTICS": "false",
+            **data,
+        }
+        out = Path(home) / "objects.yaml"
+        window = ["--start", "2026-11-02", "--end", "2026-11-03"]
+        command = [str(AIRFLOW_PYTHON), "-m", "caec_airflow.k8s_operators", "--template", str(SPARK_TEMPLATE)]
+        proc = subprocess.run(
+            [*command, *window, "--out", str(out)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=run_env,
+            timeout=300,
+        )
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        return {doc["kind"]: doc for doc in yaml.safe_load_all(out.read_text())}
