@@ -228,3 +228,16 @@ def test_closed_crd_schema_rejects_a_misspelt_field(archives: dict[str, ChartArc
     app["spec"]["sparkConf"]["any.spark.key"] = "free-form map: allowed"
     messages = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(app)]
     assert len(messages) == 1 and "coreRequests" in messages[0]
+
+
+def test_airflow_runs_only_our_image(releases: dict[str, list[dict[str, Any]]]) -> None:
+    """Every Airflow container, migrations included, runs caec-airflow (kind loads only our images;
+    anything else is a pull from a public registry at install time). PostgreSQL is the one exception."""
+    images = {
+        c["image"]
+        for d in releases["airflow"]
+        for s in pod_specs(d)
+        for c in [*(s.get("initContainers") or []), *s["containers"]]
+        if "postgresql" not in d["metadata"]["name"]
+    }
+    assert len(images) == 1 and next(iter(images)).rsplit(":", 1)[0].endswith("/caec-airflow"), images
