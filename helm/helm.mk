@@ -57,7 +57,9 @@ helm-tool: $(if $(filter $(HELM_PINNED),$(HELM)),$(HELM_PINNED)) ## Install the 
 lock-helm: $(UV) ## Re-pin the Helm test tools (helm/requirements.lock)
 	cd $(ROOT) && $(UV) pip compile -q --python-version 3.11 --custom-compile-command "make lock-helm" helm/requirements.in -o helm/requirements.lock
 
-test-helm: $(VENV)/helm/.synced helm-tool ## helm lint/template per env, Kubernetes schema validation, upstream values, RBAC, pod security
+# The airflow venv too: the resource-fit and validation tests build the SparkApplication and dbt pod with
+# the DAG's own code (python -m caec_airflow.k8s_operators).
+test-helm: $(VENV)/helm/.synced $(VENV)/airflow/.synced helm-tool ## helm lint/template per env, the three releases rendered and validated, values keys, resource fit
 	cd $(HELM_DIR) && HELM=$(HELM) KUBE_VERSION=$(KUBE_VERSION) $(HELM_PY) -m pytest -q tests
 
 lint-helm: $(VENV)/helm/.synced $(VENV)/tools/.synced helm-tool ## helm lint --strict of caec-platform for every env; shellcheck; ruff/mypy of helm/

@@ -17,18 +17,22 @@ HERE="$ROOT/.ci/e2e"
 
 usage() {
   cat <<EOF
-usage: .ci/e2e/e2e-kind.sh [--dry-run] [--keep] [--help]
+usage: .ci/e2e/e2e-kind.sh [--dry-run] [--keep] [--collect] [--help]
 
   --dry-run   print the steps, render and validate the manifests; touch no cluster, build nothing
   --keep      keep the kind cluster afterwards (default: delete it on success, keep it on failure)
+  --collect   only write the diagnostics of an existing cluster to \$E2E_DIR/diagnostics (CI runs it
+              when the job failed or was cancelled, e.g. by its time limit, before uploading them)
 
 environment (defaults in brackets):
   E2E_CLUSTER       kind cluster name [caec-e2e]
   E2E_DIR           work directory: data, rendered manifests, diagnostics [<repo>/.out/e2e]
   E2E_EVENTS        synthetic events to generate for the day [20000]
   E2E_DAY           day label used by --dry-run (a real run uses the generated day) [2026-01-15]
-  E2E_TIMEOUT       seconds to wait for the DAG run [2400]
+  E2E_TIMEOUT       seconds to wait for the DAG run [1500]
+  E2E_PARSE_TIMEOUT seconds to wait for the DAG to be parsed (scheduler trigger) [300]
   E2E_POLL_SECONDS  seconds between DAG run state polls [15]
+  HELM_TIMEOUT      limit of each release's helm --wait (make helm-upgrade) [15m]
   E2E_TRIGGER       'test': airflow dags test in the scheduler pod; 'scheduler': unpause + trigger
                     and let the scheduler/KubernetesExecutor run it [test]
   KIND_NODE_IMAGE   kind node image [kindest/node:v1.35.0]
@@ -44,10 +48,12 @@ EOF
 
 DRY_RUN=0
 KEEP=0
+COLLECT_ONLY=0
 for arg in "$@"; do
   case "$arg" in
     --dry-run) DRY_RUN=1 ;;
     --keep) KEEP=1 ;;
+    --collect) COLLECT_ONLY=1 ;;
     -h | --help) usage; exit 0 ;;
     *) echo "e2e-kind: unknown argument '$arg' (see --help)" >&2; exit 2 ;;
   esac
@@ -68,7 +74,8 @@ E2E_CLUSTER="${E2E_CLUSTER:-caec-e2e}"
 E2E_DIR="${E2E_DIR:-$ROOT/.out/e2e}"
 E2E_EVENTS="${E2E_EVENTS:-20000}"
 E2E_DAY="${E2E_DAY:-2026-01-15}"
-E2E_TIMEOUT="${E2E_TIMEOUT:-2400}"
+E2E_TIMEOUT="${E2E_TIMEOUT:-1500}"
+E2E_PARSE_TIMEOUT="${E2E_PARSE_TIMEOUT:-300}"
 E2E_TRIGGER="${E2E_TRIGGER:-test}"
 E2E_POLL_SECONDS="${E2E_POLL_SECONDS:-15}"
 KIND_NODE_IMAGE="${KIND_NODE_IMAGE:-kindest/node:v1.35.0}"
@@ -245,6 +252,22 @@ airflow_cli() {
   kc -n "$AIRFLOW_NAMESPACE" exec "deploy/$AIRFLOW_RELEASE-scheduler" -c scheduler -- airflow "$@"
 }
 
+# Poll the DAGs the metadata DB knows until $DAG_ID is there; on time-out show the import errors.
+wait_for_dag_parsed() {
+  local waited=0
+  while [ "$waited" -lt "$E2E_PARSE_TIMEOUT" ]; do
+    if airflow_cli dags list -o plain 2>/dev/null | grep -qw "$DAG_ID"; then
+      echo "    $DAG_ID is parsed (${waited}s)"
+      return 0
+    fi
+    sleep "$E2E_POLL_SECONDS"
+    waited=$((waited + E2E_POLL_SECONDS))
+  done
+  echo "e2e-kind: $DAG_ID was not parsed within ${E2E_PARSE_TIMEOUT}s; import errors:" >&2
+  airflow_cli dags list-import-errors >&2 || true
+  return 1
+}
+
 run_dag() {
   step "$DAG_ID for the generated day in kubernetes mode (trigger: $E2E_TRIGGER)"
   local logical="${DAY}T00:00:00+00:00"
@@ -253,6 +276,9 @@ run_dag() {
       run "$KUBECTL" --context "kind-$E2E_CLUSTER" -n "$AIRFLOW_NAMESPACE" exec "deploy/$AIRFLOW_RELEASE-scheduler" -c scheduler -- \
         airflow dags test "$DAG_ID" "$logical"
     else
+      echo "    would wait up to ${E2E_PARSE_TIMEOUT}s until 'airflow dags list' shows $DAG_ID"
+      run "$KUBECTL" --context "kind-$E2E_CLUSTER" -n "$AIRFLOW_NAMESPACE" exec "deploy/$AIRFLOW_RELEASE-scheduler" -c scheduler -- \
+        airflow dags unpause "$DAG_ID"
       run "$KUBECTL" --context "kind-$E2E_CLUSTER" -n "$AIRFLOW_NAMESPACE" exec "deploy/$AIRFLOW_RELEASE-scheduler" -c scheduler -- \
         airflow dags trigger "$DAG_ID" --logical-date "$logical" --run-id "e2e__$DAY"
     fi
@@ -266,6 +292,9 @@ run_dag() {
     timeout "$E2E_TIMEOUT" "$KUBECTL" --context "kind-$E2E_CLUSTER" -n "$AIRFLOW_NAMESPACE" \
       exec "deploy/$AIRFLOW_RELEASE-scheduler" -c scheduler -- airflow dags test "$DAG_ID" "$logical"
   else
+    # The dag-processor parses the file some time after the pods are ready; `dags unpause` of a DAG
+    # not yet in the database fails.
+    wait_for_dag_parsed
     airflow_cli dags unpause "$DAG_ID"
     airflow_cli dags trigger "$DAG_ID" --logical-date "$logical" --run-id "e2e__$DAY"
   fi
@@ -332,7 +361,18 @@ on_exit() {
 
 CLUSTER_TOUCHED=0
 DAY="$E2E_DAY"
+if [ "$COLLECT_ONLY" = 1 ]; then
+  if "$KIND" get clusters 2>/dev/null | grep -qx "$E2E_CLUSTER"; then
+    collect_diagnostics
+  else
+    echo "e2e-kind: no kind cluster '$E2E_CLUSTER': nothing to collect" >&2
+  fi
+  exit 0
+fi
 trap on_exit EXIT
+# A cancelled CI job (its time limit) signals the script: exit non-zero so on_exit collects diagnostics.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 started=$(date +%s)
 [ "$DRY_RUN" = 1 ] && echo "e2e-kind: DRY RUN (nothing is built, created or applied)"

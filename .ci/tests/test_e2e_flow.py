@@ -22,7 +22,10 @@ echo "$name $*" >>"$STUB_LOG"
 case "$name" in
   docker) exit 0 ;;
   kind)
-    [ "${1:-}" = get ] && exit 0
+    if [ "${1:-}" = get ]; then
+      [ -n "${STUB_KIND_CLUSTERS:-}" ] && echo "$STUB_KIND_CLUSTERS"
+      exit 0
+    fi
     exit 0 ;;
   make)
     for a in "$@"; do
@@ -35,7 +38,19 @@ case "$name" in
   kubectl)
     case "$*" in
       *"dags test"* | *"dags trigger"*) "$STUB_PY" "$STUB_WRITE_OUTPUTS" ;;
+      *"dags list-import-errors"*) echo "clickstream_daily.py: ImportError: boom" ;;
+      *"dags list"*)
+        # STUB_DAG_LIST: per poll, 1 = the DAG is in the database, 0 = not yet; the last one repeats
+        n=$(($(grep -c "dags list -o" "$STUB_LOG") - 1))
+        read -r -a listed <<<"${STUB_DAG_LIST:-1}"
+        [ "$n" -ge "${#listed[@]}" ] && n=$((${#listed[@]} - 1))
+        echo "dag_id | fileloc"
+        [ "${listed[$n]}" = 1 ] && echo "clickstream_daily | /opt/airflow/dags/clickstream_daily.py"
+        exit 0 ;;
       *"dags state"*)
+        # STUB_SIGNAL_ON_STATE: send that signal to the e2e script (our grand-parent: kubectl is run
+        # by airflow_cli inside a command substitution) on the first poll
+        if [ -n "${STUB_SIGNAL_ON_STATE:-}" ]; then kill -s "$STUB_SIGNAL_ON_STATE" "$E2E_SCRIPT_PID"; fi
         # STUB_DAG_STATE is a space-separated sequence of states, one per poll; the last one repeats
         n=$(($(grep -c "dags state" "$STUB_LOG") - 1))
         read -r -a states <<<"$STUB_DAG_STATE"
@@ -103,9 +118,9 @@ def run_flow(
         }
     )
     env.update(env_extra)
-    result = subprocess.run(
-        ["bash", str(SCRIPT), *args], capture_output=True, text=True, env=env, timeout=110, check=False
-    )
+    # exec keeps the PID, so a stand-in can signal the script as a cancelled CI job would.
+    command = ["bash", "-c", 'export E2E_SCRIPT_PID=$$; exec bash "$0" "$@"', str(SCRIPT), *args]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=110, check=False)
     return result.returncode, result.stdout + result.stderr, (tmp / "calls.log").read_text()
 
 
@@ -162,6 +177,43 @@ def test_scheduler_trigger_polls_until_success(tmp_path: Path) -> None:
     )
     assert calls.count("dags state") == 3
     assert "DAG run state: running" in out and "DAG run state: success" in out
+
+
+def test_scheduler_trigger_waits_for_the_dag_to_be_parsed(tmp_path: Path) -> None:
+    """`dags unpause` only once the dag-processor has put the DAG in the database (issue 15)."""
+    rc, out, calls = run_flow(tmp_path, "success", 3, E2E_TRIGGER="scheduler", STUB_DAG_LIST="0 0 1")
+    assert rc == 0, out
+    lines = calls.splitlines()
+    listed = [i for i, line in enumerate(lines) if "dags list -o plain" in line]
+    unpause = next(i for i, line in enumerate(lines) if "dags unpause" in line)
+    assert len(listed) == 3 and listed[-1] < unpause
+    assert "clickstream_daily is parsed" in out
+
+
+def test_scheduler_trigger_fails_with_import_errors_when_never_parsed(tmp_path: Path) -> None:
+    rc, out, calls = run_flow(
+        tmp_path, "success", 3, E2E_TRIGGER="scheduler", STUB_DAG_LIST="0", E2E_PARSE_TIMEOUT="2"
+    )
+    assert rc == 1
+    assert "was not parsed within 2s" in out and "ImportError: boom" in out
+    assert "dags unpause" not in calls
+    assert "collecting diagnostics" in out
+
+
+def test_collect_only_writes_diagnostics_of_an_existing_cluster(tmp_path: Path) -> None:
+    """What CI runs when the job failed or was cancelled: diagnostics, nothing else."""
+    rc, out, calls = run_flow(tmp_path, "success", 3, "--collect", STUB_KIND_CLUSTERS="caec-e2e")
+    assert rc == 0, out
+    assert (tmp_path / "e2e" / "diagnostics" / "events.txt").exists()
+    assert "make" not in [line.split()[0] for line in calls.splitlines()]
+    assert "kind delete" not in calls and "kind create" not in calls
+
+
+def test_signal_collects_diagnostics(tmp_path: Path) -> None:
+    """SIGTERM (a cancelled job) mid-run still leaves diagnostics behind."""
+    rc, out, _ = run_flow(tmp_path, "running", 3, E2E_TRIGGER="scheduler", STUB_SIGNAL_ON_STATE="TERM")
+    assert rc == 143, out
+    assert (tmp_path / "e2e" / "diagnostics" / "events.txt").exists()
 
 
 def test_scheduler_trigger_times_out(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tarfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,16 +15,21 @@ from conftest import DEV_SPARK_POOL, GKE_ENV, KIND_ENV, REPO_ROOT, TEMPLATE, run
 
 from caec_airflow.spark_app import (
     SALT_SECRET_NAME,
+    SIZING_ENV_VAR,
     SPARK_MAIN_FILE,
     SPARK_VERSION,
     SparkSizing,
     load_template,
     render_spark_application,
+    sizing_from_env,
 )
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import sessionize_args
 
-CRD = Path("/work/shared/schemas/spark-operator/sparkoperator.k8s.io_sparkapplications.yaml")
+# The CRD inside the packaged Spark Operator chart at the version we pin (helm/charts.env), from
+# ../shared/charts beside the repository (CI lays shared/ there too).
+SHARED_CHARTS = REPO_ROOT.parent / "shared" / "charts"
+CRD_MEMBER = "spark-operator/crds/sparkoperator.k8s.io_sparkapplications.yaml"
 DAY, NEXT = date(2026, 11, 2), date(2026, 11, 3)
 PLACEMENT_VARS = ("CAEC_SPARK_NODE_SELECTOR", "CAEC_SPARK_TOLERATIONS")
 
@@ -36,11 +42,24 @@ def render(cfg: PipelineConfig, **kwargs: Any) -> dict[str, Any]:
     return render_spark_application(load_template(TEMPLATE), cfg, DAY, NEXT, **kwargs)
 
 
+def pinned_spark_operator_chart() -> Path:
+    pins = dict(
+        line.split("=", 1)
+        for line in (REPO_ROOT / "helm" / "charts.env").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    return SHARED_CHARTS / f"spark-operator-{pins['SPARK_OPERATOR_CHART_VERSION']}.tgz"
+
+
 @pytest.fixture(scope="module")
 def crd_schema() -> dict[str, Any]:
-    if not CRD.exists():
-        pytest.skip(f"SparkApplication CRD schema not found at {CRD} (../shared/schemas is absent here)")
-    crd = yaml.safe_load(CRD.read_text())
+    chart = pinned_spark_operator_chart()
+    if not chart.exists():
+        pytest.skip(f"{chart} absent (../shared beside the repository): no SparkApplication CRD to check")
+    with tarfile.open(chart) as tar:
+        handle = tar.extractfile(CRD_MEMBER)
+        assert handle is not None, f"{CRD_MEMBER} missing from {chart}"
+        crd = yaml.safe_load(handle.read())
     (version,) = [v for v in crd["spec"]["versions"] if v["name"] == "v1beta2"]
     return version["schema"]["openAPIV3Schema"]
 
@@ -164,11 +183,12 @@ def test_job_image_arguments_and_identity() -> None:
 
 
 def test_resources_and_dynamic_allocation() -> None:
-    sizing = SparkSizing(executor_memory="6g", max_executors=12)
+    sizing = SparkSizing(executor_memory="6g", executor_core_request="1400m", max_executors=12)
     spec = render(gke(), sizing=sizing)["spec"]
-    assert spec["driver"]["cores"] == 1 and spec["driver"]["memory"] == "2g"
-    assert spec["driver"]["coreLimit"] == "1200m" and spec["driver"]["memoryOverhead"] == "512m"
-    assert spec["executor"]["cores"] == 2 and spec["executor"]["memory"] == "6g"
+    assert spec["driver"]["cores"] == 1 and spec["driver"]["memory"] == "1g"
+    assert spec["driver"]["coreRequest"] == "500m" and spec["driver"]["memoryOverhead"] == "512m"
+    assert spec["executor"]["cores"] == 1 and spec["executor"]["memory"] == "6g"
+    assert spec["executor"]["coreRequest"] == "1400m" and spec["executor"]["coreLimit"] == "1"
     assert spec["dynamicAllocation"] == {
         "enabled": True,
         "shuffleTrackingEnabled": True,
@@ -179,6 +199,36 @@ def test_resources_and_dynamic_allocation() -> None:
     assert spec["sparkConf"]["spark.sql.sources.partitionOverwriteMode"] == "dynamic"
     with pytest.raises(ValueError, match="min_executors"):
         SparkSizing(min_executors=3, max_executors=2)
+
+
+# What helm/caec-platform renders into the caec-spark-sizing ConfigMap for dev (helm/values/caec-platform).
+DEV_SIZING = (
+    '{"driver_core_limit":"1200m","driver_core_request":"1","driver_cores":1,"driver_memory":"2g",'
+    '"driver_memory_overhead":"512m","executor_core_limit":"2","executor_core_request":"1400m",'
+    '"executor_cores":2,"executor_memory":"6g","executor_memory_overhead":"2g","max_executors":3,'
+    '"min_executors":1,"shuffle_partitions":32}'
+)
+
+
+def test_sizing_comes_from_the_environment() -> None:
+    assert sizing_from_env({}) == SparkSizing() == sizing_from_env({SIZING_ENV_VAR: " "})
+    sizing = sizing_from_env({SIZING_ENV_VAR: DEV_SIZING})
+    assert (sizing.executor_cores, sizing.executor_core_request, sizing.max_executors) == (2, "1400m", 3)
+    with pytest.raises(ValueError, match="not valid JSON"):
+        sizing_from_env({SIZING_ENV_VAR: "{cores: 2}"})
+    with pytest.raises(ValueError, match="executor_corez"):
+        sizing_from_env({SIZING_ENV_VAR: '{"executor_corez": 2}'})
+
+
+def test_operator_reads_the_sizing_when_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from caec_airflow.dag_factory import build_clickstream_daily
+
+    op: Any = build_clickstream_daily("kubernetes", template_path=TEMPLATE).get_task("sessionize")
+    for key, value in {**GKE_ENV, SIZING_ENV_VAR: DEV_SIZING}.items():
+        monkeypatch.setenv(key, value)
+    spec = op.prepare(run_context("2026-11-02", "2026-11-03"))["spec"]
+    assert spec["executor"]["coreRequest"] == "1400m" and spec["executor"]["memory"] == "6g"
+    assert spec["dynamicAllocation"]["maxExecutors"] == 3
 
 
 def test_gcs_connector_uses_workload_identity() -> None:

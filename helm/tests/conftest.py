@@ -21,3 +21,14 @@ def pytest_configure(config: pytest.Config) -> None:
 def rendered() -> dict[str, list[dict[str, Any]]]:
     """caec-platform rendered once per environment that has a platform file."""
     return {env: render_platform(env) for env in platform_envs()}
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    """Which upstream chart versions the render tests use (docs/deployment.md quotes this line)."""
+    from upstream import upstream_archives
+
+    return [
+        f"upstream chart {name}: "
+        + (f"{a.name} {a.version} (app {a.app_version}) from {a.path}" if a else "absent: render tests skip")
+        for name, a in upstream_archives().items()
+    ]

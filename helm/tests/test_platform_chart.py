@@ -292,7 +292,7 @@ def pod_problems(spec: dict[str, Any]) -> list[str]:
     """What would fail PodSecurity `restricted` or our resource rule in one pod spec."""
     problems = []
     pod_sc = spec.get("securityContext") or {}
-    for c in [*spec.get("initContainers", []), *spec["containers"]]:
+    for c in [*(spec.get("initContainers") or []), *spec["containers"]]:
         sc = c.get("securityContext") or {}
         name = c["name"]
         if not (sc.get("runAsNonRoot") or pod_sc.get("runAsNonRoot")):

@@ -5,11 +5,18 @@ task executes (never at DAG parse), then hands over to the provider: SparkKubern
 the SparkApplication, waits for the driver, streams its log and deletes the CR; KubernetesPodOperator
 runs the dbt pod; the Google provider's GCS sensor defers to the triggerer while it waits.
 Imported only when the DAG is built in kubernetes mode (the providers are slow to import).
+
+``python -m caec_airflow.k8s_operators --template T --start D --end D [--out F]`` writes, as a YAML stream, the SparkApplication
+and the dbt pod the DAG's tasks would create with this process's ``CAEC_*`` environment: the provider's
+own code builds them, no cluster needed (helm/tests validate them against each environment's values).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import argparse
+import os
+import sys
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +30,7 @@ from kubernetes.client import models as k8s
 from caec_airflow.dbt_pod import DATA_VOLUME, DbtPodSpec, dbt_pod_spec
 from caec_airflow.local import missing_local_days
 from caec_airflow.runtime import load_config
-from caec_airflow.spark_app import SparkSizing, load_template, render_spark_application
+from caec_airflow.spark_app import SparkSizing, load_template, render_spark_application, sizing_from_env
 from caec_airflow.window import window_from_context
 from caec_pipeline.config import PipelineConfig, is_remote_uri
 from caec_pipeline.steps import iter_days
@@ -113,14 +120,17 @@ class CaecSparkApplicationOperator(SparkKubernetesOperator):
         kwargs.setdefault("random_name_suffix", True)
         super().__init__(**kwargs)
         self.template_path = template_path
-        self.sizing = sizing or SparkSizing()
+        # None: the environment's sizing (CAEC_SPARK_SIZING from the caec-spark-sizing ConfigMap), read
+        # when the task runs, so one DAG file serves every environment.
+        self.sizing = sizing
 
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> dict[str, Any]:
         """Render the window's SparkApplication into ``template_spec`` and target the jobs namespace."""
         cfg = cfg or load_config()
         start, end = window_from_context(context)
+        sizing = self.sizing or sizing_from_env(os.environ)
         document = render_spark_application(
-            load_template(Path(self.template_path)), cfg, start, end, sizing=self.sizing
+            load_template(Path(self.template_path)), cfg, start, end, sizing=sizing
         )
         self.template_spec = document
         self.application_file = None
@@ -194,3 +204,51 @@ class CaecDbtPodOperator(KubernetesPodOperator):
     def execute(self, context: Any) -> Any:
         self.prepare(context)
         return super().execute(context)
+
+
+def pipeline_objects(start: date, end: date, template_path: Path) -> list[dict[str, Any]]:
+    """The SparkApplication and the dbt pod of ``[start, end)``, built by the DAG's own tasks."""
+    from kubernetes.client import ApiClient
+
+    from caec_airflow.dag_factory import build_clickstream_daily
+
+    dag = build_clickstream_daily("kubernetes", template_path=template_path)
+    context = {
+        "params": {"start": None, "end": None},
+        "data_interval_start": datetime.combine(start, datetime.min.time(), tzinfo=UTC),
+        "data_interval_end": datetime.combine(end, datetime.min.time(), tzinfo=UTC),
+    }
+    spark: Any = dag.get_task("sessionize")
+    dbt: Any = dag.get_task("dbt_build")
+    application = spark.prepare(context)
+    dbt.prepare(context)
+    pod = ApiClient().sanitize_for_serialization(dbt.build_pod_request_obj(dry_run=True))
+    return [application, {"apiVersion": "v1", "kind": "Pod", **pod}]
+
+
+def main(argv: list[str] | None = None) -> int:
+    import yaml
+
+    parser = argparse.ArgumentParser(description="Print the pipeline's SparkApplication and dbt pod (YAML).")
+    parser.add_argument("--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
+    parser.add_argument(
+        "--end", type=date.fromisoformat, required=True, help="day after the last, YYYY-MM-DD"
+    )
+    parser.add_argument(
+        "--template",
+        type=Path,
+        required=True,
+        help="the DAG's SparkApplication template (dags/templates/...)",
+    )
+    parser.add_argument("--out", type=Path, default=None, help="write here (Airflow logs to stdout too)")
+    args = parser.parse_args(argv)
+    text = yaml.safe_dump_all(pipeline_objects(args.start, args.end, args.template), sort_keys=False)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,7 +8,9 @@ template lives with the DAG (``dags/templates/sparkapplication.yaml``); the job'
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,27 +31,36 @@ PRIORITY_CLASS = "caec-pipeline"
 # Secret (in the jobs namespace) holding CAEC_IDENTITY_SALT, so the salt never appears in a CR.
 SALT_SECRET_NAME = "caec-pipeline-secrets"
 SALT_SECRET_KEY = "CAEC_IDENTITY_SALT"
+# Per-environment sizing: JSON written by helm/caec-platform (ConfigMap caec-spark-sizing, from the
+# `spark:` values of the environment) and read when the task runs. Unset: SparkSizing's defaults.
+SIZING_ENV_VAR = "CAEC_SPARK_SIZING"
 
 
 @dataclass(frozen=True)
 class SparkSizing:
     """Driver/executor resources and dynamic-allocation bounds of the daily job.
 
-    Defaults fit a day of a mid-size shop (~10M events) on e2-standard-4 nodes; memory overhead is
-    explicit because PySpark's Python workers live outside the JVM heap.
+    The defaults are the laptop-sized fallback when no environment sizing is set; every deployed
+    environment sets its own (helm/values/caec-platform/<env>.yaml `spark:`), checked against its
+    node pools, LimitRange and ResourceQuota by helm/tests/test_resource_fit.py. ``*_core_request`` is
+    the pod's CPU request (Spark's ``spark.kubernetes.*.request.cores``) when it should be below
+    ``cores`` (the task slots), so a pod fits a node's allocatable CPU; memory overhead is explicit
+    because PySpark's Python workers live outside the JVM heap.
     """
 
     driver_cores: int = 1
-    driver_core_limit: str = "1200m"
-    driver_memory: str = "2g"
+    driver_core_request: str = "500m"
+    driver_core_limit: str = "1"
+    driver_memory: str = "1g"
     driver_memory_overhead: str = "512m"
-    executor_cores: int = 2
-    executor_core_limit: str = "2"
-    executor_memory: str = "4g"
-    executor_memory_overhead: str = "1g"
+    executor_cores: int = 1
+    executor_core_request: str = "500m"
+    executor_core_limit: str = "1"
+    executor_memory: str = "1g"
+    executor_memory_overhead: str = "512m"
     min_executors: int = 1
-    max_executors: int = 8
-    shuffle_partitions: int = 64
+    max_executors: int = 2
+    shuffle_partitions: int = 8
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_executors <= self.max_executors:
@@ -57,6 +68,27 @@ class SparkSizing:
                 f"SparkSizing: need 1 <= min_executors ({self.min_executors}) <= max_executors "
                 f"({self.max_executors})"
             )
+
+
+def sizing_from_json(text: str) -> SparkSizing:
+    """A SparkSizing from the ConfigMap's JSON (field names as in SparkSizing); errors name the fix."""
+    try:
+        values = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{SIZING_ENV_VAR} is not valid JSON ({e}): check helm values `spark:`") from e
+    known = {f.name for f in fields(SparkSizing)}
+    unknown = sorted(set(values) - known) if isinstance(values, dict) else []
+    if not isinstance(values, dict) or unknown:
+        raise ValueError(
+            f"{SIZING_ENV_VAR}: expected an object with keys from {sorted(known)}, got {unknown}"
+        )
+    return SparkSizing(**values)
+
+
+def sizing_from_env(environ: Mapping[str, str]) -> SparkSizing:
+    """The environment's sizing (``CAEC_SPARK_SIZING``), or the defaults when it is unset or empty."""
+    text = environ.get(SIZING_ENV_VAR, "").strip()
+    return sizing_from_json(text) if text else SparkSizing()
 
 
 def load_template(path: Path) -> str:
