@@ -12,12 +12,12 @@ from caec_pipeline.runner import Stage, StageFailed, execute
 
 
 def test_a_stage_streams_its_output_to_a_log(tmp_path: Path) -> None:
-    script = "import sys\nfor i in range(1, 5):\n    print(f'progress {i}/4 working', flush=True)\nprint('x', file=sys.stderr)\n"
+    script = "import sys\nfor i in range(1, 5):\n    print(f'caec-spark 12:00:0{i} [{i}/4 work] working', flush=True)\nprint('x', file=sys.stderr)\n"
     out = io.StringIO()
     seconds = execute(Stage("demo", "demo", [sys.executable, "-c", script]), tmp_path, out)
     assert seconds > 0
     log = (tmp_path / "demo.log").read_text()
-    assert "progress 4/4 working" in log and log.rstrip().endswith("x")
+    assert "[4/4 work] working" in log and log.rstrip().endswith("x")
     assert "100%" in out.getvalue()
 
 
