@@ -13,7 +13,7 @@ from caec_dashboard.build import build, fetch
 from caec_dashboard.cli import main
 from caec_dashboard.page import CHART_IDS
 
-from .marts_fixture import documented_marts
+from .marts_fixture import content_site_marts, documented_marts
 
 
 def test_the_fixture_has_every_documented_mart(marts_db: Path) -> None:
@@ -145,15 +145,7 @@ def test_a_content_site_without_commerce_events_hides_the_commerce_panels(
     marts_db: Path, tmp_path: Path
 ) -> None:
     """Page views only (no product, cart or purchase event): say why, instead of charts of zeros."""
-    content_site = tmp_path / "content.duckdb"
-    content_site.write_bytes(marts_db.read_bytes())
-    con = duckdb.connect(str(content_site))
-    con.execute(
-        "update marts.agg_funnel_daily set product_view_sessions = 0, cart_sessions = 0, purchase_sessions = 0;"
-        "update marts.fct_sessions set order_count = 0, revenue = 0, is_converted = false;"
-        "delete from marts.fct_orders; delete from marts.dim_products;"
-    )
-    con.close()
+    content_site = content_site_marts(marts_db, tmp_path / "content.duckdb")
     html = build(DuckDBBackend(content_site), tmp_path / "d.html").path.read_text()
     reason = "the data has no product view, add-to-cart or purchase event (e.g. a content site&#x27;s logs)"
     for panel in ("funnel", "top_products"):
