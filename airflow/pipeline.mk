@@ -27,7 +27,7 @@ lock-pipeline: $(UV) ## Re-pin the pipeline package's test tools (airflow/pipeli
 test-pipeline: $(VENV)/pipeline/.synced ## Unit tests of caec_pipeline (config, steps, DQ gate, CLI, progress)
 	cd $(PIPELINE_DIR) && $(PIPELINE_PY) -m pytest -q -m "not e2e" tests
 
-test-run: $(VENV)/pipeline/.synced $(RUN_VENVS) ## End-to-end `run` on 20k generated events (+ real logs when present)
+test-run: $(VENV)/pipeline/.synced $(RUN_VENVS) ## End-to-end `make run`: 20k generated events, a wrong FORMAT, Ctrl-C mid-run, the real logs of ../shared/datasets
 	cd $(PIPELINE_DIR) && $(PIPELINE_PY) -m pytest -q -m e2e tests
 
 test-real-logs: $(VENV)/pipeline/.synced $(RUN_VENVS) ## `make run` on the real logs in ../shared/datasets (skips when absent)

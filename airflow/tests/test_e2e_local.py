@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ from typing import Any
 import pytest
 from conftest import AIRFLOW_DIR
 
+from caec_airflow.dag_factory import DEFAULT_START_DATE
 from caec_airflow.dags_test import airflow_env, ensure_raw_day, run_dags_test
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.dq import load_manifests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("clean_caec_env")]
+AIRFLOW_CLI = Path(sys.executable).with_name("airflow")
 
 DAY = date(2026, 11, 2)
 EVENTS = 3000
@@ -119,3 +122,44 @@ def test_dags_test_local_mode_end_to_end(tmp_path: Path) -> None:
     events = [json.loads(line) for line in (tmp_path / "notifications.jsonl").read_text().splitlines()]
     assert [e["event"] for e in events] == ["published"]
     assert events[0]["task_id"] == "publish" and events[0]["window"]["start"] == DAY.isoformat()
+
+
+def test_a_day_before_the_dag_start_fails_with_a_message_instead_of_a_silent_empty_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`make airflow-dags-test DATE=<before start_date>` used to exit 0, run no task and print a
+    "published" path that did not exist (issue 17, item 7).
+
+    The premise comes from Airflow's own `dags test`: at a logical date before the DAG's start_date it
+    succeeds with no task instance. The boundary (DATE = start - 1, logical date = start) is allowed.
+    """
+    from caec_airflow.dags_test import dag_start_date, first_day, main
+
+    start = dag_start_date()
+    assert start == DEFAULT_START_DATE.date()
+    assert first_day(start, via_params=False) == start - timedelta(days=1)
+    assert first_day(start, via_params=True) == start
+
+    day = start - timedelta(days=2)
+    home = tmp_path / "airflow-home"
+    assert main(["--date", day.isoformat(), "--airflow-home", str(home)]) == 2
+    err = capsys.readouterr().err
+    assert f"{day} is before clickstream_daily's start_date {start}" in err
+    assert f"Use a DATE from {start - timedelta(days=1)} on" in err
+    assert not home.exists(), "nothing was generated or migrated"
+
+    env = airflow_env(home)
+    home.mkdir()
+    subprocess.run([str(AIRFLOW_CLI), "db", "migrate"], check=True, env=env, stdout=subprocess.DEVNULL)
+    proc = subprocess.run(
+        [str(AIRFLOW_CLI), "dags", "test", "clickstream_daily", (day + timedelta(days=1)).isoformat()],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tasks = subprocess.run(
+        [str(Path(sys.executable)), "-c",
+         "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+         "'select count(*) from task_instance').fetchone()[0])", str(home / "airflow.db")],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    assert tasks == "0", "Airflow ran tasks before start_date: the guard in dags_test is now too strict"

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from caec_pipeline.cli import main
-from caec_pipeline.runner import RunOptions, outputs_to_clear, requested_window, sample_window
+from caec_pipeline.outputs import plan_outputs
+from caec_pipeline.runner import RunOptions, requested_window, sample_window
 
 from .test_dq import manifest
 
@@ -104,8 +105,9 @@ def test_sample_window_and_clearing_is_confined_to_the_data_dir(staging: Path) -
     )
     assert requested_window(RunOptions(input_uri="/x")) == (None, None)
     cfg = PipelineConfig.from_env()
-    cleared = outputs_to_clear(cfg, RunOptions())
-    assert cfg.data_dir / "raw" in cleared and cfg.data_dir / "staging" in cleared
-    assert all(cfg.data_dir in p.parents for p in cleared)
-    assert cfg.data_dir / "raw" not in outputs_to_clear(cfg, RunOptions(input_uri="/x"))
-    assert outputs_to_clear(cfg, RunOptions(keep_existing=True)) == []
+    data = cfg.data_dir.resolve()
+    plan = plan_outputs(cfg, generating=True, keep_existing=False)
+    assert set(plan.in_place) == {Path("raw"), Path("staging")}  # quarantine moves with staging
+    assert all(data in final.parents for final, _ in plan.built)
+    assert Path("raw") not in plan_outputs(cfg, generating=False, keep_existing=False).in_place
+    assert plan_outputs(cfg, generating=True, keep_existing=True).in_place == ()

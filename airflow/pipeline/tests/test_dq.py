@@ -153,3 +153,33 @@ def test_load_manifests_from_a_local_staging_dir(tmp_path: Path) -> None:
 def test_unsupported_remote_scheme() -> None:
     with pytest.raises(ManifestError, match="only local paths and gs://"):
         load_manifests("s3://bucket/staging", date(2026, 11, 2), date(2026, 11, 3))
+
+
+def test_an_all_quarantined_run_fails_with_the_breakdown_whatever_the_threshold() -> None:
+    """A wrong FORMAT quarantines everything: the verdict says so and names the reasons (issue 17, 4/8)."""
+    wrong_format = manifest(
+        read=10_000, valid=0, quarantined=10_000, filtered=0, human=0, bot=0, late=0,
+        quarantined_by_reason={"parse_error": 10_000},
+    )  # fmt: skip
+    for limit in (0.05, 1.0):
+        result = evaluate_manifests([wrong_format], DQThresholds(max_quarantine_share=limit))
+        assert not result.passed and result.nothing_to_build
+        assert result.quarantine_failure == (
+            "all 10,000 records were quarantined: parse_error 10,000; "
+            "is the input format right (make run FORMAT=..., --format, CAEC_INPUT_FORMAT)?"
+        )
+        assert result.quarantine_failure in result.message
+
+
+def test_a_quarantine_share_over_the_threshold_lists_every_reason() -> None:
+    m = manifest(
+        read=1000, valid=700, quarantined=300, filtered=0, human=700, bot=0,
+        quarantined_by_reason={"bad_timestamp": 100, "parse_error": 200},
+    )  # fmt: skip
+    failure = evaluate_manifests([m], T).quarantine_failure
+    assert failure is not None and failure.startswith(
+        "quarantine share 30.00% exceeds the threshold 5.00% (CAEC_DQ_MAX_QUARANTINE_SHARE): "
+        "300 of 1,000 records were quarantined: parse_error 200, bad_timestamp 100;"
+    )
+    assert evaluate_manifests([m], DQThresholds(max_quarantine_share=0.3)).quarantine_failure is None
+    assert evaluate_manifests([manifest()], T).quarantine_failure is None

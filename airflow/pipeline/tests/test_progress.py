@@ -14,11 +14,30 @@ def test_dbt_lines_give_model_progress() -> None:
 
 
 def test_spark_console_bar_and_own_progress_lines() -> None:
-    p = parse_line("[Stage 3:=====>                (12 + 2) / 40]", Progress())
-    assert p.fraction == 12 / 40 and p.status == "Spark stage 3: 12/40 tasks"
-    assert parse_line("progress 5/14 days written", Progress()).fraction == 5 / 14
-    assert parse_line("[2/4] writing sessions", Progress()).fraction == 0.5
-    assert parse_line("generated 45% of events", Progress()).fraction == 0.45
+    p = parse_line("caec-spark 12:00:01 [3/8 parse] parsing and validating records", Progress())
+    assert p.fraction == 3 / 8 and p.status == "[3/8 parse] parsing and validating records"
+    # Spark's console bar restarts at 0 for every Spark stage: it updates the status, not the fraction
+    p = parse_line("[Stage 3:=====>                (12 + 2) / 40]", p)
+    assert p.fraction == 3 / 8 and p.status == "Spark stage 3: 12/40 tasks"
+
+
+def test_free_text_never_moves_the_bar() -> None:
+    """Issue 17, item 10: any "NN%" or "N/M" in a child's output made the bar jump (backwards)."""
+    at = Progress(0.75, "[6/8 sessionize]")
+    for line in (
+        "generated 45% of events",
+        "caec-spark 12:00:03 [4/8 route] quarantine share 12% of 10000 record(s)",
+        "progress 5/14 days written",
+        "[2/4] writing sessions",
+        "12:00:05  GET /sale?off=10% 200",
+    ):
+        assert parse_line(line, at).fraction == 0.75, line
+    assert parse_line("caec-spark 12:00:03 [4/8 route] 10000 record(s) read", at).fraction == 0.75
+
+
+def test_dbt_progress_does_not_go_back_on_a_start_line() -> None:
+    done = parse_line("12:00:02  3 of 40 OK created sql table model main.a", Progress())
+    assert parse_line("12:00:02  2 of 40 START sql view model main.b", done).fraction == 3 / 40
 
 
 def test_noise_keeps_the_previous_state() -> None:

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import io
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from caec_pipeline.config import PipelineConfig
 from caec_pipeline.runner import Stage, StageFailed, execute
 
 
 def test_a_stage_streams_its_output_to_a_log(tmp_path: Path) -> None:
-    script = "import sys\nfor i in range(1, 5):\n    print(f'progress {i}/4 working', flush=True)\nprint('x', file=sys.stderr)\n"
+    script = "import sys\nfor i in range(1, 5):\n    print(f'caec-spark 12:00:0{i} [{i}/4 work] working', flush=True)\nprint('x', file=sys.stderr)\n"
     out = io.StringIO()
     seconds = execute(Stage("demo", "demo", [sys.executable, "-c", script]), tmp_path, out)
     assert seconds > 0
     log = (tmp_path / "demo.log").read_text()
-    assert "progress 4/4 working" in log and log.rstrip().endswith("x")
+    assert "[4/4 work] working" in log and log.rstrip().endswith("x")
     assert "100%" in out.getvalue()
 
 
@@ -45,16 +49,20 @@ def test_a_missing_venv_says_how_to_make_it(tmp_path: Path) -> None:
         )
 
 
-def test_sigterm_stops_the_stage_and_its_children(tmp_path: Path) -> None:
-    """A killed `make run` (CI timeout) must not leave Spark's JVM behind: the stage's group is stopped."""
-    import signal
-    import subprocess
-    import time
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_a_stop_signal_stops_the_stage_and_its_children(tmp_path: Path, signum: int, code: int) -> None:
+    """A killed `make run` (CI timeout, closed terminal) must not leave Spark's JVM behind (issue 17, 5).
 
+    A real tree: the stage (own session, like every stage) starts a grandchild that ignores SIGTERM,
+    so only the SIGKILL after the grace period stops it. The runner exits 128 + the signal number.
+    """
     pid_file = tmp_path / "grandchild.pid"
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"
     child = (
         "import subprocess, sys, time\n"
-        f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {stubborn!r}])\n"
         f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
         "print('progress 1/2 started', flush=True)\n"
         "time.sleep(120)\n"
@@ -62,10 +70,14 @@ def test_sigterm_stops_the_stage_and_its_children(tmp_path: Path) -> None:
     driver = (
         "import io, signal, sys\n"
         "from pathlib import Path\n"
-        "from caec_pipeline.cli import _terminate\n"
-        "from caec_pipeline.runner import Stage, execute\n"
-        "signal.signal(signal.SIGTERM, _terminate)\n"
-        f"execute(Stage('s', 's', [sys.executable, '-c', {child!r}]), Path({str(tmp_path)!r}), io.StringIO())\n"
+        "from caec_pipeline import cli, runner\n"
+        "for signum in (signal.SIGTERM, signal.SIGHUP):\n"
+        "    signal.signal(signum, cli._terminate)\n"
+        "runner.stop_process_group.__defaults__ = (1.0,)  # a short grace period for the test\n"
+        "try:\n"
+        f"    runner.execute(runner.Stage('s', 's', [sys.executable, '-c', {child!r}]), Path({str(tmp_path)!r}), io.StringIO())\n"
+        "except KeyboardInterrupt as exc:\n"
+        "    sys.exit(cli.interrupted_exit_code(exc))\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", driver])
     deadline = time.monotonic() + 60
@@ -73,9 +85,72 @@ def test_sigterm_stops_the_stage_and_its_children(tmp_path: Path) -> None:
         assert time.monotonic() < deadline, "the stage did not start"
         time.sleep(0.2)
     grandchild = int(pid_file.read_text())
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=60) != 0
-    time.sleep(0.5)
-    stat = Path(f"/proc/{grandchild}/stat")
-    # gone, or a zombie waiting for the container's init to reap it: either way no longer running
-    assert not stat.exists() or stat.read_text().split(") ", 1)[1].startswith("Z")
+    proc.send_signal(signum)
+    assert proc.wait(timeout=60) == code
+    assert not running(grandchild)
+
+
+def test_a_runner_killed_outright_takes_its_stage_with_it(tmp_path: Path) -> None:
+    """SIGKILL leaves the runner no chance to clean up; the stage (own session) used to run on, holding
+    DuckDB's lock against the next run (issue 17, item 5). A real tree: stage -> stubborn grandchild."""
+    pid_file = tmp_path / "grandchild.pid"
+    stubborn = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"
+    child = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([sys.executable, '-c', {stubborn!r}])\n"
+        f"open({str(pid_file)!r}, 'w').write(f'{{p.pid}} ' + str(__import__('os').getpid()))\n"
+        "time.sleep(120)\n"
+    )
+    driver = (
+        "import io, sys\n"
+        "from pathlib import Path\n"
+        "from caec_pipeline import lifeline, runner\n"
+        f"runner.execute(runner.Stage('s', 's', [sys.executable, '-c', {child!r}]), Path({str(tmp_path)!r}), io.StringIO())\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", driver])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or " " not in pid_file.read_text():
+        assert time.monotonic() < deadline, "the stage did not start"
+        time.sleep(0.2)
+    tree = [int(pid) for pid in pid_file.read_text().split()]
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(running(pid) for pid in tree):
+        assert time.monotonic() < deadline, (
+            f"the stage outlived its runner: {[p for p in tree if running(p)]}"
+        )
+        time.sleep(0.2)
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie waiting for the container's init to reap it has stopped)."""
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return not stat.read_text().split(") ", 1)[1].startswith("Z")
+    except FileNotFoundError:
+        return False
+
+
+def test_the_summary_gives_every_filter_reason_its_own_label(cfg: PipelineConfig) -> None:
+    """Static assets were reported as "(outside the window / look-back context)" (issue 17, item 10)."""
+    from datetime import date
+
+    from caec_pipeline.dq import DQThresholds, evaluate_manifests
+    from caec_pipeline.runner import RunSummary, format_summary
+
+    from .test_dq import manifest
+
+    m = manifest(
+        read=1000, valid=700, quarantined=20, filtered=280,
+        filtered_by_reason={"lookback_context": 30, "outside_window": 50, "static_asset": 200},
+    )  # fmt: skip
+    dq = evaluate_manifests([m], DQThresholds())
+    summary = RunSummary(
+        date(2026, 11, 2), date(2026, 11, 3), dq.totals, dq.quarantined_by_reason, dq, cfg.duckdb_path,
+        cfg.dashboard_path, {},
+    )  # fmt: skip
+    line = next(x for x in format_summary(summary, cfg).splitlines() if x.strip().startswith("filtered"))
+    assert line.split(None, 2)[2] == (
+        "by reason: static asset requests 200, outside the window 50, look-back context 30"
+    )

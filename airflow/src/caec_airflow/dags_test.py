@@ -9,18 +9,19 @@ the DAG file, operators and task code exactly as the scheduler would run them, i
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from caec_airflow import DAG_ID
 from caec_airflow.local import missing_local_days
-from caec_pipeline.config import PipelineConfig
+from caec_pipeline.config import PipelineConfig, is_remote_uri, local_path
 from caec_pipeline.steps import generate_command, parse_day, spark_env
 
 AIRFLOW_DIR = Path(__file__).resolve().parents[2]
@@ -75,6 +76,33 @@ def dags_test_argv(day: date, *, via_params: bool) -> list[str]:
     return [airflow_cli(), "dags", "test", DAG_ID, nxt.isoformat()]
 
 
+def first_day(dag_start: date, *, via_params: bool) -> date:
+    """The earliest day ``dags_test_argv`` can process (pure).
+
+    Airflow creates a run's task instances only for tasks whose start_date <= the run's logical date
+    (``DagRun.verify_integrity``); before that the run succeeds with no task. The plain form runs at
+    day + 1, the params form at the day itself.
+    """
+    return dag_start if via_params else dag_start - timedelta(days=1)
+
+
+def dag_start_date() -> date:
+    """The DAG's start_date, from the DAG file itself (parsing it does no I/O)."""
+    path = DAGS_FOLDER / f"{DAG_ID}.py"
+    spec = importlib.util.spec_from_file_location(f"_caec_dag_{DAG_ID}", path)
+    assert spec and spec.loader, path
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    start = module.dag.start_date
+    if start is None:
+        raise RuntimeError(f"{path}: the DAG has no start_date")
+    return start.date() if isinstance(start, datetime) else start
+
+
+def published_marker(cfg: PipelineConfig, day: date) -> str:
+    return f"{cfg.published_uri}/dt={day}.json"
+
+
 def run_dags_test(day: date, airflow_home: Path, env: Mapping[str, str], *, via_params: bool = False) -> int:
     """``airflow db migrate`` then ``airflow dags test`` for ``day``; returns the exit code of the latter."""
     airflow_home.mkdir(parents=True, exist_ok=True)
@@ -111,12 +139,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         day = parse_day(args.date)
     except ValueError as exc:
         parser.error(str(exc))
+    dag_start = dag_start_date()
+    earliest = first_day(dag_start, via_params=args.via_params)
+    if day < earliest:
+        print(
+            f"error: {day} is before {DAG_ID}'s start_date {dag_start}: Airflow creates no task for a run "
+            f"before the DAG starts, so nothing would be processed. Use a DATE from {earliest} on, or "
+            f"process older days without Airflow: make run INPUT=... START={day} END={day + timedelta(days=1)}",
+            file=sys.stderr,
+        )
+        return 2
     env = airflow_env((args.airflow_home or AIRFLOW_DIR.parent / ".out" / "airflow-home").resolve())
     cfg = PipelineConfig.from_env(env)
     ensure_raw_day(cfg, day, args.events, args.seed)
     code = run_dags_test(day, Path(env["AIRFLOW_HOME"]), env, via_params=args.via_params)
+    marker = published_marker(cfg, day)
+    if code == 0 and not is_remote_uri(marker) and not local_path(marker).exists():
+        # the run "succeeded" without publishing: never report a path that does not exist
+        print(
+            f"error: airflow dags test exited 0 but {day} was not published ({marker} is missing)",
+            file=sys.stderr,
+        )
+        return 1
     if code == 0:
-        print(f">> published: {cfg.published_uri}/dt={day}.json; marts in {cfg.duckdb_path}")
+        print(f">> published: {marker}; marts in {cfg.duckdb_path}")
     return code
 
 

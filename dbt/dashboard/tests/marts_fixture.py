@@ -236,3 +236,16 @@ def build_marts(path: Path, days: int = 21, seed: int = 7, start: date = date(20
         )
     con.close()
     return path
+
+
+def content_site_marts(marts_db: Path, path: Path) -> Path:
+    """A copy of the fixture with no commerce event: a content site's logs (page views only)."""
+    path.write_bytes(marts_db.read_bytes())
+    con = duckdb.connect(str(path))
+    con.execute(
+        "update marts.agg_funnel_daily set product_view_sessions = 0, cart_sessions = 0, purchase_sessions = 0;"
+        "update marts.fct_sessions set order_count = 0, revenue = 0, is_converted = false;"
+        "delete from marts.fct_orders; delete from marts.dim_products;"
+    )
+    con.close()
+    return path

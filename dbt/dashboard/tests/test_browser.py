@@ -15,6 +15,8 @@ from caec_dashboard.backends import DuckDBBackend
 from caec_dashboard.build import build
 from caec_dashboard.page import CHART_IDS
 
+from .marts_fixture import content_site_marts
+
 CHROMIUM = Path(os.environ.get("CAEC_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[3] / ".out" / "test-artifacts"
 FLAGS = [
@@ -89,3 +91,26 @@ def test_dashboard_renders_every_chart_with_data(marts_db: Path, tmp_path: Path)
     assert marks["traffic"] == 3 * 21  # three series, one point per day
     assert marks["funnel"] == 4
     assert (ARTIFACTS / "dashboard-fixture.png").stat().st_size > 10_000
+
+
+def test_a_content_site_dashboard_hides_the_commerce_panels_and_says_why(
+    marts_db: Path, tmp_path: Path
+) -> None:
+    """No product, cart or purchase event: the funnel and top products are not drawn as zeros (issue 17)."""
+    out = tmp_path / "content.html"
+    build(DuckDBBackend(content_site_marts(marts_db, tmp_path / "content.duckdb")), out)
+    marks = check_dashboard_in_browser(out, ARTIFACTS / "dashboard-content-site.png")
+    assert set(marks) == set(CHART_IDS) - {"funnel", "top_products"}
+    assert not [chart for chart, n in marks.items() if n == 0]
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        try:
+            page = browser.new_page()
+            page.goto(out.resolve().as_uri(), wait_until="load")
+            for panel in ("funnel", "top_products"):
+                text = page.inner_text(f"[data-section={panel}]")
+                assert "not shown: the data has no product view, add-to-cart or purchase event" in text
+        finally:
+            browser.close()

@@ -13,7 +13,7 @@ from caec_dashboard.build import build, fetch
 from caec_dashboard.cli import main
 from caec_dashboard.page import CHART_IDS
 
-from .marts_fixture import documented_marts
+from .marts_fixture import content_site_marts, documented_marts
 
 
 def test_the_fixture_has_every_documented_mart(marts_db: Path) -> None:
@@ -118,3 +118,43 @@ def test_docs_match_the_dbt_contracts() -> None:
     for table, columns in documented_marts().items():
         assert table in dbt_columns, f"{table} is documented but not a dbt mart"
         assert dbt_columns[table] == [c for c, _ in columns], table
+
+
+def test_sql_prints_every_digit_of_a_float(marts_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 17, item 10: `.4g` printed 2072.62 as 2073 (the README's revenue query)."""
+    query = "select 2072.62::double as revenue, 0.1234567::double as share, 3.0::double as n"
+    assert main(["sql", "--duckdb", str(marts_db), query]) == 0
+    assert capsys.readouterr().out.splitlines()[2].split(" | ") == ["2072.62", "0.123457", "3"]
+
+
+def test_the_data_quality_panel_says_which_records_it_counts(marts_db: Path, tmp_path: Path) -> None:
+    """Its figure is valid + quarantined records of the period; filtered records are not stored, so it
+    must not be labelled as every record read (issue 17, item 10)."""
+    html = build(DuckDBBackend(marts_db), tmp_path / "d.html").path.read_text()
+    totals = (
+        duckdb.connect(str(marts_db), read_only=True)
+        .execute("select sum(events_valid + records_quarantined) from marts.agg_data_quality_daily")
+        .fetchone()
+    )
+    assert totals is not None
+    assert f'<div class="v ">{int(totals[0]):,}</div><div class="k">records in the window</div>' in html
+    assert "every input record is" not in html and ">records read<" not in html
+
+
+def test_a_content_site_without_commerce_events_hides_the_commerce_panels(
+    marts_db: Path, tmp_path: Path
+) -> None:
+    """Page views only (no product, cart or purchase event): say why, instead of charts of zeros."""
+    content_site = content_site_marts(marts_db, tmp_path / "content.duckdb")
+    html = build(DuckDBBackend(content_site), tmp_path / "d.html").path.read_text()
+    reason = "the data has no product view, add-to-cart or purchase event (e.g. a content site&#x27;s logs)"
+    for panel in ("funnel", "top_products"):
+        assert f'data-chart="{panel}"' not in html
+        assert f'data-section="{panel}" data-hidden="{reason}"' in html
+    assert f"not shown: {reason}" in html
+    assert ">revenue<" not in html and ">orders<" not in html and "conv " not in html
+    for chart in set(CHART_IDS) - {"funnel", "top_products"}:
+        assert f'data-chart="{chart}"' in html
+    # with commerce events every panel is drawn
+    full = build(DuckDBBackend(marts_db), tmp_path / "full.html").path.read_text()
+    assert "data-hidden" not in full and ">revenue<" in full

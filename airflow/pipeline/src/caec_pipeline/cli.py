@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from datetime import date
 from caec_pipeline import __version__
 from caec_pipeline.config import INPUT_FORMATS, ConfigError, PipelineConfig
 from caec_pipeline.dq import DQThresholds, ManifestError, evaluate_manifests, load_manifests
+from caec_pipeline.lifeline import stop_with_parent
 from caec_pipeline.publish import publish
 from caec_pipeline.runner import (
     DEFAULT_DAYS,
@@ -110,13 +112,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Interrupted(KeyboardInterrupt):
+    """A stop signal other than SIGINT; a KeyboardInterrupt, so every cleanup path that stops a running
+    stage and restores the previous outputs handles it the same way as Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM (a timeout, a killed CI job) unwinds like Ctrl-C, so running stages are stopped too."""
-    raise KeyboardInterrupt
+    """SIGTERM (a timeout, a killed CI job) and SIGHUP (the terminal closed) unwind like Ctrl-C."""
+    raise Interrupted(signum)
+
+
+def interrupted_exit_code(exc: KeyboardInterrupt) -> int:
+    """128 + the signal number, as a shell reports a process killed by it: 130 Ctrl-C, 143 SIGTERM."""
+    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+
+
+def stop_with_make() -> None:
+    """Get SIGTERM (an orderly stop) when the parent, usually ``make``, dies (Linux).
+
+    A ``make`` killed with SIGKILL passes nothing on; without this the run and its stage go on alone.
+    """
+    if not stop_with_parent(os.getppid()):  # the parent died before the request took effect
+        raise Interrupted(signal.SIGTERM)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _terminate)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -131,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "run":
+            stop_with_make()
             return _run(cfg, args)
         if args.command == "config":
             print(json.dumps(cfg.describe(), indent=2))
@@ -139,9 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print(f"\ninterrupted ({str(exc) or 'SIGINT'}): the running stage was stopped", file=sys.stderr)
+        return interrupted_exit_code(exc)
 
 
 def _run(cfg: PipelineConfig, args: argparse.Namespace) -> int:
@@ -158,6 +185,7 @@ def _run(cfg: PipelineConfig, args: argparse.Namespace) -> int:
         days=args.days,
         open_dashboard=args.open,
         keep_existing=args.keep_existing,
+        dq_gate=not args.no_dq_fail,
     )
     try:
         summary = run_pipeline(cfg, opts, sys.stdout)

@@ -46,6 +46,14 @@ class DQResult:
     shares: dict[str, float]
     run_ids: list[str] = field(default_factory=list)
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    filtered_by_reason: dict[str, int] = field(default_factory=dict)
+    # The quarantine rule's failure, if any: ``run`` stops before dbt on it (nothing sound to build).
+    quarantine_failure: str | None = None
+
+    @property
+    def nothing_to_build(self) -> bool:
+        """No valid event: marts cannot be built whatever the thresholds say."""
+        return self.totals.get("valid", 0) == 0
 
     @property
     def message(self) -> str:
@@ -65,6 +73,8 @@ class DQResult:
             "shares": self.shares,
             "run_ids": self.run_ids,
             "quarantined_by_reason": self.quarantined_by_reason,
+            "filtered_by_reason": self.filtered_by_reason,
+            "quarantine_failure": self.quarantine_failure,
         }
 
 
@@ -115,7 +125,6 @@ def evaluate_manifests(manifests: list[dict[str, Any]], thresholds: DQThresholds
     """Gate verdict over the runs of a window: reconciliation of each, thresholds over their sum."""
     failures: list[str] = []
     totals = dict.fromkeys(COUNT_KEYS, 0)
-    by_reason: dict[str, int] = {}
     if not manifests:
         failures.append(
             "no run manifest found for the window: did the sessionize step run and write manifests/?"
@@ -126,10 +135,6 @@ def evaluate_manifests(manifests: list[dict[str, Any]], thresholds: DQThresholds
         counts: Mapping[str, Any] = raw_counts if isinstance(raw_counts, Mapping) else {}
         for key in COUNT_KEYS:
             totals[key] += _count(counts, key)
-        reasons = counts.get("quarantined_by_reason")
-        if isinstance(reasons, Mapping):
-            for reason in reasons:
-                by_reason[str(reason)] = by_reason.get(str(reason), 0) + _count(reasons, reason)
     in_scope = totals["valid"] + totals["quarantined"]
     shares = {
         "quarantine": _share(totals["quarantined"], in_scope),
@@ -138,8 +143,11 @@ def evaluate_manifests(manifests: list[dict[str, Any]], thresholds: DQThresholds
     }
     if manifests and in_scope == 0:
         failures.append("the runs read no records inside the window: is the raw data for these days present?")
+    reasons = _sum_by_reason(manifests, "quarantined_by_reason")
+    quarantine = quarantine_failure(totals["quarantined"], in_scope, reasons, thresholds.max_quarantine_share)
+    if quarantine:
+        failures.append(quarantine)
     limits = {
-        "quarantine": (thresholds.max_quarantine_share, "CAEC_DQ_MAX_QUARANTINE_SHARE"),
         "bot": (thresholds.max_bot_share, "CAEC_DQ_MAX_BOT_SHARE"),
         "late": (thresholds.max_late_share, "CAEC_DQ_MAX_LATE_SHARE"),
     }
@@ -155,7 +163,46 @@ def evaluate_manifests(manifests: list[dict[str, Any]], thresholds: DQThresholds
         totals=totals,
         shares=shares,
         run_ids=[str(m.get("run_id", "?")) for m in manifests],
-        quarantined_by_reason=dict(sorted(by_reason.items(), key=lambda kv: -kv[1])),
+        quarantined_by_reason=reasons,
+        filtered_by_reason=_sum_by_reason(manifests, "filtered_by_reason"),
+        quarantine_failure=quarantine,
+    )
+
+
+def _sum_by_reason(manifests: list[dict[str, Any]], key: str) -> dict[str, int]:
+    """A per-reason breakdown of the manifests' counts summed over runs, largest first."""
+    total: dict[str, int] = {}
+    for manifest in manifests:
+        counts = manifest.get("counts")
+        reasons = counts.get(key) if isinstance(counts, Mapping) else None
+        if isinstance(reasons, Mapping):
+            for reason in reasons:
+                total[str(reason)] = total.get(str(reason), 0) + _count(reasons, reason)
+    return dict(sorted(total.items(), key=lambda kv: -kv[1]))
+
+
+FORMAT_HINT = "is the input format right (make run FORMAT=..., --format, CAEC_INPUT_FORMAT)?"
+
+
+def quarantine_failure(
+    quarantined: int, in_scope: int, by_reason: Mapping[str, int], max_share: float
+) -> str | None:
+    """The quarantine rule (one place for the DAG gate, ``run`` and ``dq-gate``): the failure, or None.
+
+    Fails above ``max_share`` of the records in scope, and always when every record was quarantined
+    (even with the threshold at 1: there is then nothing to build). The message carries the breakdown
+    by reason, because "parse_error 10,000" says "wrong format" where a share alone does not.
+    """
+    share = _share(quarantined, in_scope)
+    if quarantined == 0 or (share <= max_share and quarantined < in_scope):
+        return None
+    breakdown = ", ".join(f"{reason} {n:,}" for reason, n in by_reason.items()) or "no reasons recorded"
+    if quarantined == in_scope:
+        return f"all {in_scope:,} records were quarantined: {breakdown}; {FORMAT_HINT}"
+    return (
+        f"quarantine share {share:.2%} exceeds the threshold {max_share:.2%} (CAEC_DQ_MAX_QUARANTINE_SHARE): "
+        f"{quarantined:,} of {in_scope:,} records were quarantined: {breakdown}; {FORMAT_HINT} "
+        "Raise CAEC_DQ_MAX_QUARANTINE_SHARE if this is expected."
     )
 
 

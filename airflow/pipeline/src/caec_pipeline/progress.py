@@ -1,9 +1,12 @@
-"""Progress of long child processes, parsed from their own output lines.
+"""Progress of long child processes, parsed from their own structured progress lines.
 
-Spark, dbt and the generator already say how far they are; we read their lines (split on CR too,
-because progress bars redraw with ``\\r``) and turn them into a fraction for a progress bar. Parsing is
-pure and tested; drawing adapts to the terminal: a redrawn bar on a TTY, a line every few seconds or
-every 10% in logs and CI.
+Only lines in a known progress format move the bar: dbt's ``N of M STATUS`` and the Spark job's
+``caec-spark HH:MM:SS [i/n step]`` (its logger's fixed prefix is the marker). Free text never does: a
+log line, a URL or a record that happens to contain "90%" or "3/8" is not progress, and reading it as
+such made the bar jump backwards. Within a stage the fraction only grows; Spark's own console bar
+(one per Spark stage, each from 0) updates the status text only. Lines are split on CR too, because
+progress bars redraw with ``\\r``. Parsing is pure and tested; drawing adapts to the terminal: a
+redrawn bar on a TTY, a line every few seconds or every 10% in logs and CI.
 """
 
 from __future__ import annotations
@@ -20,9 +23,8 @@ _DBT_DONE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP|NO-OP)\b
 _DBT_START = re.compile(r"\b(\d+) of (\d+) START\b")
 # Spark console progress bar: "[Stage 3:=====>        (12 + 2) / 40]"
 _SPARK_STAGE = re.compile(r"\[Stage (\d+):[=> ]*\((\d+) \+ (\d+)\) / (\d+)\]")
-# Our own jobs' progress lines: "progress 3/14 ..." or "[3/14] ..." or "42%"
-_OWN_FRACTION = re.compile(r"(?:progress\W+|^\s*\[)(\d+)\s*/\s*(\d+)\b", re.IGNORECASE)
-_PERCENT = re.compile(r"\b(\d{1,3}(?:\.\d+)?)\s?%")
+# The Spark job's steps (caec_spark.log): "caec-spark 12:00:01 [3/8 parse] parsing and validating records"
+_OWN_STEP = re.compile(r"^caec-spark \d\d:\d\d:\d\d \[(\d+)/(\d+) [^\]]*\]")
 
 
 @dataclass
@@ -39,35 +41,32 @@ def split_output(chunk: str) -> list[str]:
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_OWN_PREFIX = re.compile(r"^caec-spark \d\d:\d\d:\d\d ")
+_OWN_PREFIX = re.compile(r"^caec-spark (?:\d\d:\d\d:\d\d |generate: )")
+
+
+def _advance(current: Progress, fraction: float, status: str) -> Progress:
+    """Progress never goes back within a stage (a retried dbt node, a repeated step line)."""
+    return Progress(max(current.fraction or 0.0, min(fraction, 1.0)), status)
 
 
 def parse_line(line: str, current: Progress) -> Progress:
     """Update progress from one output line (pure; returns a new Progress)."""
-    text = _OWN_PREFIX.sub("", _ANSI.sub("", line).strip())
+    plain = _ANSI.sub("", line).strip()
+    text = _OWN_PREFIX.sub("", plain)
+    match = _OWN_STEP.match(plain)
+    if match and int(match.group(2)) > 0:
+        return _advance(current, int(match.group(1)) / int(match.group(2)), _shorten(text))
     match = _DBT_DONE.search(text)
-    if match:
-        done, total = int(match.group(1)), int(match.group(2))
-        return Progress(done / total if total else None, _shorten(text[match.start() :]))
+    if match and int(match.group(2)) > 0:
+        return _advance(current, int(match.group(1)) / int(match.group(2)), _shorten(text[match.start() :]))
     match = _DBT_START.search(text)
-    if match:
-        done, total = int(match.group(1)) - 1, int(match.group(2))
-        return Progress(
-            max(current.fraction or 0.0, done / total if total else 0.0), _shorten(text[match.start() :])
-        )
+    if match and int(match.group(2)) > 0:
+        done = (int(match.group(1)) - 1) / int(match.group(2))
+        return _advance(current, done, _shorten(text[match.start() :]))
     match = _SPARK_STAGE.search(text)
     if match:
         done, total = int(match.group(2)), int(match.group(4))
-        return Progress(
-            done / total if total else None, f"Spark stage {match.group(1)}: {done}/{total} tasks"
-        )
-    match = _OWN_FRACTION.search(text)
-    if match and int(match.group(2)) > 0:
-        done, total = int(match.group(1)), int(match.group(2))
-        return Progress(min(done / total, 1.0), _shorten(text))
-    match = _PERCENT.search(text)
-    if match and float(match.group(1)) <= 100 and not _is_noise(text):
-        return Progress(float(match.group(1)) / 100, _shorten(text))
+        return Progress(current.fraction, f"Spark stage {match.group(1)}: {done}/{total} tasks")
     if _is_noise(text) or _ANSI.sub("", line)[:1].isspace() or re.search(r"\w+Warning: ", text):
         return current  # warnings and their indented source lines say nothing about progress
     return Progress(current.fraction, _shorten(text))

@@ -11,19 +11,19 @@ from __future__ import annotations
 import os
 import queue
 import re
-import shutil
 import signal
 import subprocess
 import threading
 import time
 import webbrowser
 from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from caec_pipeline import retention, steps
+from caec_pipeline import lifeline, outputs, retention, steps
 from caec_pipeline.config import PipelineConfig, is_remote_uri, local_path
 from caec_pipeline.dq import DQResult, DQThresholds, evaluate_manifests, load_manifests, select_manifests
 from caec_pipeline.progress import Progress, ProgressLine, format_seconds, parse_line, split_output
@@ -129,32 +129,6 @@ def requested_window(opts: RunOptions) -> tuple[date | None, date | None]:
     return opts.start, opts.end
 
 
-def outputs_to_clear(cfg: PipelineConfig, opts: RunOptions) -> list[Path]:
-    """Previous local outputs a fresh run replaces; only paths inside the data dir are ever deleted."""
-    if opts.keep_existing:
-        return []
-    candidates: list[str] = [
-        cfg.staging_uri,
-        cfg.quarantine_uri,
-        str(cfg.duckdb_path),
-        str(cfg.dashboard_path),
-    ]
-    if opts.input_uri is None:
-        candidates.append(cfg.raw_uri)
-    out = []
-    data_dir = cfg.data_dir.resolve()
-    for uri in candidates:
-        if is_remote_uri(uri):
-            continue
-        path = local_path(uri).resolve()
-        if path != data_dir and data_dir in path.parents and path not in out:
-            out.append(path)
-    wal = cfg.duckdb_path.with_name(cfg.duckdb_path.name + ".wal").resolve()
-    if data_dir in wal.parents:
-        out.append(wal)
-    return out
-
-
 # ---------------------------------------------------------------------------- execution
 
 
@@ -207,9 +181,10 @@ def execute(stage: Stage, log_dir: Path, out: TextIO) -> float:
     with log_path.open("w", encoding="utf-8") as log:
         log.write(f"$ {' '.join(stage.argv)}\n")
         log.flush()
-        # Own process group: on Ctrl-C / SIGTERM the whole stage (Spark's JVM included) is stopped.
+        # Own session: on Ctrl-C / SIGTERM the whole stage (Spark's JVM included) is stopped as a group;
+        # started through the lifeline so that it stops too if this process is killed outright.
         proc = subprocess.Popen(
-            stage.argv,
+            lifeline.command(stage.argv),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             env=env,
@@ -237,13 +212,13 @@ def execute(stage: Stage, log_dir: Path, out: TextIO) -> float:
                     tail.append(text)
                     progress = parse_line(text, progress)
                 line.update(progress)
-        except BaseException:
+            returncode = proc.wait()
+        except BaseException:  # Ctrl-C, SIGTERM/SIGHUP (cli.Interrupted): the stage must not outlive us
             line.close()
             stop_process_group(proc)
             raise
         if pending.strip():
             tail.append(pending.strip())
-        returncode = proc.wait()
         thread.join(timeout=5)
     line.close()
     elapsed = time.monotonic() - started
@@ -258,17 +233,32 @@ def execute(stage: Stage, log_dir: Path, out: TextIO) -> float:
 
 
 def stop_process_group(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
-    """SIGTERM the stage's process group, SIGKILL what is left after ``grace_s``."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
+    """SIGTERM the stage's process group, SIGKILL what is left after ``grace_s``.
+
+    A second Ctrl-C or SIGTERM (make passes one on, the terminal sends another) is held back until the
+    group is gone, so it cannot cut the grace period short and skip the SIGKILL.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+    try:
+        if not _signal_group(proc.pid, signal.SIGTERM):
             return
-        try:
-            proc.wait(timeout=grace_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        deadline = time.monotonic() + grace_s
+        # the leader may exit first while its children (Spark's JVM) still shut down: wait for the group
+        while time.monotonic() < deadline and (proc.poll() is None or _signal_group(proc.pid, 0)):
+            time.sleep(0.1)
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    """Send ``sig`` to a process group (0: only test it); False when no process of it is left."""
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _manifest_names(cfg: PipelineConfig) -> set[str]:
@@ -323,8 +313,6 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
             start, end = inferred
             guessed = True
     generating = opts.input_uri is None
-    n_stages = 5 if generating else 4
-    timings: dict[str, float] = {}
     log_dir = cfg.logs_dir / time.strftime("run-%Y%m%dT%H%M%S")
 
     def say(text: str = "") -> None:
@@ -343,19 +331,81 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
             window += ", guessed from the first and last records (--start/--end to set it)"
         say(f"  input: {opts.input_uri} (format {fmt}), window {window}")
     say(f"  data dir: {cfg.data_dir}    stage logs: {log_dir}")
-    cleared = outputs_to_clear(cfg, opts)
-    for path in cleared:
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-    if cleared:
-        say("  replaced the previous local run's outputs (--keep-existing keeps them)")
+    plan = outputs.plan_outputs(cfg, generating=generating, keep_existing=opts.keep_existing)
+    if outputs.recover(plan):
+        say(f"  put back the outputs an interrupted earlier run had set aside in {plan.previous_dir}")
+    outputs.set_aside(plan)
+    say("  the previous run's warehouse and dashboard stay in place until this run has built new ones")
     # Before the stages, so a run never prunes what it is about to write (docs/privacy.md, retention).
     for line in retention.apply_local_retention(cfg):
         say(line)
     say()
+    try:
+        start, end, dq, timings = _run_stages(
+            outputs.build_config(cfg, plan), opts, (start, end), generating, log_dir, plan, say, out
+        )
+    except BaseException:
+        failed_dir = log_dir / "failed-run-outputs"
+        outputs.roll_back(plan, failed_dir)
+        if plan.in_place and failed_dir.exists():
+            say(
+                f"\n  this run's own files (staging, quarantine, generated raw data) are kept in {failed_dir}"
+            )
+        say("  outputs of earlier runs are unchanged")
+        raise
+    outputs.commit(plan)
+    summary = RunSummary(
+        start=start,
+        end=end,
+        totals=dq.totals,
+        quarantined_by_reason=dq.quarantined_by_reason,
+        dq=dq,
+        duckdb_path=cfg.duckdb_path,
+        dashboard_path=cfg.dashboard_path,
+        stage_seconds=timings,
+    )
+    summary.example_output = example_query(cfg)
+    if opts.open_dashboard:
+        webbrowser.open(cfg.dashboard_path.resolve().as_uri())
+    return summary
 
+
+class RunStopped(RuntimeError):
+    """The run stopped between stages: what the finished ones produced makes the rest pointless."""
+
+
+def stop_reason(intake: DQResult, dq_gate: bool) -> str | None:
+    """Why a run must not go on to dbt after sessionize, or None (pure; the gate's own verdict).
+
+    No valid event leaves nothing to build; a quarantine share over the threshold means the input or
+    its format is wrong, so building marts from the remainder would only hide that (``--no-dq-fail``
+    builds them anyway).
+    """
+    if intake.nothing_to_build:
+        return "\n".join(intake.failures) or "the run produced no valid event"
+    if intake.quarantine_failure and dq_gate:
+        return (
+            intake.quarantine_failure
+            + "\n(--no-dq-fail, i.e. make run ARGS=--no-dq-fail, builds the marts anyway)"
+        )
+    return None
+
+
+def _run_stages(
+    cfg: PipelineConfig,
+    opts: RunOptions,
+    window: tuple[date | None, date | None],
+    generating: bool,
+    log_dir: Path,
+    plan: outputs.OutputPlan,
+    say: Callable[[str], None],
+    out: TextIO,
+) -> tuple[date, date, DQResult, dict[str, float]]:
+    """The stages of one run, with ``cfg`` pointing at the build paths; returns window, verdict, timings."""
+    start, end = window
+    fmt = opts.input_format or cfg.input_format
+    n_stages = 5 if generating else 4
+    timings: dict[str, float] = {}
     stage_no = 0
 
     def run_stage(stage: Stage, detail: str) -> None:
@@ -395,6 +445,12 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
         start, end = _window_of(manifests)
         say(f"      window from the data: {start} .. {end} (end exclusive)")
     manifests = select_manifests(manifests, start, end) or manifests
+    # The gate's verdict is known now; a run whose input was mostly quarantined stops here with the
+    # breakdown instead of failing in dbt with a misleading "no files" message.
+    dq = evaluate_manifests(manifests, DQThresholds.from_config(cfg))
+    stop = stop_reason(dq, opts.dq_gate)
+    if stop:
+        raise RunStopped(f"stopped after sessionize, before dbt: {stop}")
     cfg.duckdb_path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
     run_stage(
         Stage(
@@ -402,30 +458,21 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
         ),
         f"models + tests on DuckDB -> {cfg.duckdb_path}",
     )
+    dashboard_out = dict(plan.built).get(cfg.dashboard_path.resolve(), cfg.dashboard_path)
     run_stage(
         Stage(
-            "dashboard", "dashboard", steps.dashboard_command(cfg), steps.dashboard_env(cfg), cfg.repo_root
+            "dashboard",
+            "dashboard",
+            steps.dashboard_command(cfg, dashboard_out),
+            steps.dashboard_env(cfg),
+            cfg.repo_root,
         ),
-        f"-> {cfg.dashboard_path}",
+        f"-> {dashboard_out}",
     )
     stage_no += 1
     say(f"[{stage_no}/{n_stages}] data-quality gate: manifests of {start} .. {end}")
-    dq = evaluate_manifests(manifests, DQThresholds.from_config(cfg))
     say("      " + dq.message.replace("\n", "\n      "))
-    summary = RunSummary(
-        start=start,
-        end=end,
-        totals=dq.totals,
-        quarantined_by_reason=dq.quarantined_by_reason,
-        dq=dq,
-        duckdb_path=cfg.duckdb_path,
-        dashboard_path=cfg.dashboard_path,
-        stage_seconds=timings,
-    )
-    summary.example_output = example_query(cfg)
-    if opts.open_dashboard:
-        webbrowser.open(cfg.dashboard_path.resolve().as_uri())
-    return summary
+    return start, end, dq, timings
 
 
 def example_query_command(cfg: PipelineConfig, sql: str = EXAMPLE_QUERY) -> list[str]:
@@ -462,6 +509,7 @@ def format_summary(summary: RunSummary, cfg: PipelineConfig) -> str:
     total_time = sum(summary.stage_seconds.values())
     bot_share = t["bot"] / t["valid"] if t["valid"] else 0.0
     reasons = ", ".join(f"{k} {v:,}" for k, v in summary.quarantined_by_reason.items()) or "none"
+    filtered = summary.dq.filtered_by_reason if summary.dq else {}
     rel = _relative(cfg)
     lines = [
         "",
@@ -469,7 +517,7 @@ def format_summary(summary: RunSummary, cfg: PipelineConfig) -> str:
         f"  records read      {t['read']:>12,}",
         f"  valid events      {t['valid']:>12,}   (humans {t['human']:,}, bots {t['bot']:,} = {bot_share:.1%})",
         f"  quarantined       {t['quarantined']:>12,}   by reason: {reasons}",
-        f"  filtered          {t['filtered']:>12,}   (outside the window / look-back context)",
+        f"  filtered          {t['filtered']:>12,}   by reason: {filter_reasons(filtered)}",
         f"  late events       {t['late']:>12,}",
         f"  sessions          {t['sessions']:>12,}",
         f"  data quality      {'passed' if summary.dq and summary.dq.passed else 'FAILED'}",
@@ -484,6 +532,20 @@ def format_summary(summary: RunSummary, cfg: PipelineConfig) -> str:
     if summary.example_output:
         lines += ["", *("  " + x for x in summary.example_output.splitlines())]
     return "\n".join(lines)
+
+
+# What each of the Spark job's filter reasons means (docs/data-contract.md, manifests' filtered_by_reason).
+FILTER_LABELS = {
+    "static_asset": "static asset requests",
+    "outside_window": "outside the window",
+    "lookback_context": "look-back context",
+    "context_file": "unreadable records in look-back day files",
+}
+
+
+def filter_reasons(by_reason: Mapping[str, int]) -> str:
+    """``static asset requests 1,234, outside the window 3``: each reason under its own label."""
+    return ", ".join(f"{FILTER_LABELS.get(k, k)} {v:,}" for k, v in by_reason.items() if v) or "none"
 
 
 def _relative(cfg: PipelineConfig) -> Any:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from caec_pipeline.config import PipelineConfig
 
@@ -221,17 +222,20 @@ def dbt_env(cfg: PipelineConfig) -> dict[str, str]:
 # ---------------------------------------------------------------------------- dashboard
 
 
-def dashboard_args(cfg: PipelineConfig) -> list[str]:
-    """Arguments of ``python -m caec_dashboard``: same target as dbt, HTML file under the data dir."""
-    args = ["build", "--target", cfg.dbt_target, "--out", str(cfg.dashboard_path)]
+def dashboard_args(cfg: PipelineConfig, out: Path | None = None) -> list[str]:
+    """Arguments of ``python -m caec_dashboard``: same target as dbt, HTML file under the data dir.
+
+    ``out`` overrides the file: ``run`` builds the page beside the previous one and swaps it in.
+    """
+    args = ["build", "--target", cfg.dbt_target, "--out", str(out or cfg.dashboard_path)]
     if cfg.dbt_target == "local":
         args += ["--duckdb", str(cfg.duckdb_path)]
     return args
 
 
-def dashboard_command(cfg: PipelineConfig) -> list[str]:
+def dashboard_command(cfg: PipelineConfig, out: Path | None = None) -> list[str]:
     """Local: the dashboard generator in its own venv (duckdb + BigQuery client)."""
-    return [str(cfg.venv_python("dashboard")), "-m", "caec_dashboard", *dashboard_args(cfg)]
+    return [str(cfg.venv_python("dashboard")), "-m", "caec_dashboard", *dashboard_args(cfg, out)]
 
 
 def dashboard_env(cfg: PipelineConfig) -> dict[str, str]:

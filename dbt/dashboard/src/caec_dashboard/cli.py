@@ -39,6 +39,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def format_float(value: float, decimals: int = 6) -> str:
+    """A float as a SQL shell shows it: every integer digit, up to ``decimals`` decimals, no trailing zeros.
+
+    (``.4g`` printed 2072.62 as 2073: a revenue query must not lose its cents.)
+    """
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def format_table(rows: list[dict[str, object]], max_rows: int = 50) -> str:
     """A plain fixed-width table (what a SQL shell prints)."""
     if not rows:
@@ -49,7 +58,7 @@ def format_table(rows: list[dict[str, object]], max_rows: int = 50) -> str:
         if value is None:
             return "NULL"
         if isinstance(value, float):
-            return f"{value:.4g}" if abs(value) < 1e6 else f"{value:,.0f}"
+            return format_float(value)
         return str(value)
 
     shown = [[cell(r[c]) for c in columns] for r in rows[:max_rows]]

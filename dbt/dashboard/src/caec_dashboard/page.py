@@ -116,7 +116,39 @@ def _section(title: str, note: str, body: str, *, wide: bool = False, key: str =
     return f'<section{cls} data-section="{escape(key)}"><h2>{escape(title)}</h2><p class="note">{escape(note)}</p>{body}</section>'
 
 
-def kpi_block(kpis: Mapping[str, Any]) -> str:
+def _hidden_section(title: str, reason: str, *, key: str) -> str:
+    """A panel the data cannot fill: its title and why it is not drawn, instead of a chart of zeros."""
+    return (
+        f'<section data-section="{escape(key)}" data-hidden="{escape(reason)}"><h2>{escape(title)}</h2>'
+        f'<p class="note">not shown: {escape(reason)}</p></section>'
+    )
+
+
+def commerce_missing(data: Mapping[str, Rows]) -> str | None:
+    """Why the commerce panels are hidden (None when the data has commerce events).
+
+    A content site's logs have page views only: a funnel, top products, orders and revenue would be
+    all zeros, which reads as "nobody bought anything" rather than "not measured".
+    """
+    funnel = (data.get("funnel") or [{}])[0]
+    kpis = (data.get("kpis") or [{}])[0]
+    steps = ("product_view_sessions", "cart_sessions", "purchase_sessions")
+    products = data.get("top_products") or []
+    if (
+        any(_num(funnel.get(k)) > 0 for k in steps)
+        or _num(kpis.get("orders")) > 0
+        or any(_num(p.get("view_count")) > 0 for p in products)
+    ):
+        return None
+    return "the data has no product view, add-to-cart or purchase event (e.g. a content site's logs)"
+
+
+def kpi_block(kpis: Mapping[str, Any], *, commerce: bool = True) -> str:
+    commerce_kpis = [
+        _kpi("conversion rate", charts.fmt_pct(_num(kpis.get("conversion_rate")))),
+        _kpi("orders", charts.fmt_int(_num(kpis.get("orders")))),
+        _kpi("revenue", charts.fmt_money(_num(kpis.get("revenue")))),
+    ]
     return (
         '<div class="kpis">'
         + "".join(
@@ -126,9 +158,7 @@ def kpi_block(kpis: Mapping[str, Any]) -> str:
                 _kpi("page views", charts.fmt_int(_num(kpis.get("page_views")))),
                 _kpi("bounce rate", charts.fmt_pct(_num(kpis.get("bounce_rate")))),
                 _kpi("avg session duration", charts.fmt_seconds(_num(kpis.get("avg_session_duration_s")))),
-                _kpi("conversion rate", charts.fmt_pct(_num(kpis.get("conversion_rate")))),
-                _kpi("orders", charts.fmt_int(_num(kpis.get("orders")))),
-                _kpi("revenue", charts.fmt_money(_num(kpis.get("revenue")))),
+                *(commerce_kpis if commerce else []),
             ]
         )
         + "</div>"
@@ -234,7 +264,7 @@ def _fmt_money_obj(value: object) -> str:
     return charts.fmt_money(float(value)) if isinstance(value, int | float) else str(value)
 
 
-def top_section(pages: Rows, products: Rows) -> str:
+def top_section(pages: Rows, products: Rows, hidden: str | None = None) -> str:
     pages_table = charts.table_chart(
         "top_pages",
         pages,
@@ -259,26 +289,31 @@ def top_section(pages: Rows, products: Rows) -> str:
         ],
         "view_count",
     )
-    return _section("Top pages", "by page views", pages_table, key="top_pages") + _section(
-        "Top products", "by product views", products_table, key="top_products"
-    )
+    pages_section = _section("Top pages", "by page views", pages_table, key="top_pages")
+    if hidden:
+        return pages_section + _hidden_section("Top products", hidden, key="top_products")
+    return pages_section + _section("Top products", "by product views", products_table, key="top_products")
 
 
-def channels_section(channels: Rows, devices: Rows) -> str:
+def channels_section(channels: Rows, devices: Rows, *, commerce: bool = True) -> str:
     def conv(r: Mapping[str, Any]) -> str:
         sessions = _num(r["sessions"])
-        return f"conv {charts.fmt_pct(_num(r['converted_sessions']) / sessions)}" if sessions else ""
+        return (
+            f"conv {charts.fmt_pct(_num(r['converted_sessions']) / sessions)}"
+            if sessions and commerce
+            else ""
+        )
 
     channel_bars = [Bar(str(r["channel"]), _num(r["sessions"]), conv(r)) for r in channels]
     device_bars = [Bar(str(r["device_type"]), _num(r["sessions"]), conv(r)) for r in devices]
     return _section(
         "Channels",
-        "sessions by channel, with conversion rate",
+        "sessions by channel" + (", with conversion rate" if commerce else ""),
         charts.bar_chart("channels", channel_bars),
         key="channels",
     ) + _section(
         "Devices",
-        "sessions by device type, with conversion rate",
+        "sessions by device type" + (", with conversion rate" if commerce else ""),
         charts.bar_chart("devices", device_bars, color=charts.PALETTE[5]),
         key="devices",
     )
@@ -295,7 +330,7 @@ def data_quality_section(daily: Rows, reasons: Rows) -> str:
         '<div class="kpis">'
         + "".join(
             [
-                _kpi("records read", charts.fmt_int(read)),
+                _kpi("records in the window", charts.fmt_int(read)),
                 _kpi(
                     "quarantined",
                     f"{charts.fmt_int(quarantined)} ({charts.fmt_pct(quarantined / read if read else 0)})",
@@ -340,7 +375,9 @@ def data_quality_section(daily: Rows, reasons: Rows) -> str:
     )
     return _section(
         "Data quality",
-        "every input record is an event, a quarantined record (with a reason) or counted as filtered",
+        "records dated inside the period: each is a valid event or a quarantined record (with a reason); "
+        "records a run filtered (static assets, outside its window, look-back context) are not stored, "
+        "so they appear only in the run summary and manifests",
         body,
         wide=True,
         key="data_quality",
@@ -352,14 +389,18 @@ def render_page(data: Mapping[str, Rows], info: PageInfo) -> str:
     kpis = data["kpis"][0] if data.get("kpis") else {}
     first, last = kpis.get("first_day"), kpis.get("last_day")
     period = f"{_day(first)} to {_day(last)}" if first and last else "no data"
+    hidden = commerce_missing(data)
+    overview_note = f"human traffic, {period}" + (
+        f"; conversion, orders and revenue not shown: {hidden}" if hidden else ""
+    )
     sections: Sequence[str] = (
-        _section("Overview", f"human traffic, {period}", kpi_block(kpis), wide=True, key="overview"),
+        _section("Overview", overview_note, kpi_block(kpis, commerce=not hidden), wide=True, key="overview"),
         traffic_section(data.get("traffic", [])),
         engagement_section(data.get("traffic", [])),
-        funnel_section(data.get("funnel", [])),
+        _hidden_section("Funnel", hidden, key="funnel") if hidden else funnel_section(data.get("funnel", [])),
         retention_section(data.get("retention", [])),
-        top_section(data.get("top_pages", []), data.get("top_products", [])),
-        channels_section(data.get("channels", []), data.get("devices", [])),
+        top_section(data.get("top_pages", []), data.get("top_products", []), hidden),
+        channels_section(data.get("channels", []), data.get("devices", []), commerce=not hidden),
         data_quality_section(data.get("data_quality_daily", []), data.get("quarantine_reasons", [])),
     )
     generated = info.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
