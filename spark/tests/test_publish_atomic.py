@@ -135,5 +135,5 @@ def test_a_root_in_the_old_layout_is_refused_with_what_to_do(
     legacy = out / "events" / f"event_date={START.isoformat()}"
     legacy.mkdir(parents=True)
     (legacy / "part-00000.parquet").write_bytes(b"PAR1")
-    with pytest.raises(RuntimeError, match="layout before versioned publishing.*new, empty staging root"):
+    with pytest.raises(RuntimeError, match=r"layout before versioned publishing.*new, empty staging root"):
         run_job(spark, raws[0], out, "jsonl", start=START, end=END, run_id="x")

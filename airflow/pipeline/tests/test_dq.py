@@ -168,18 +168,24 @@ def test_a_manifest_the_pointer_does_not_name_is_not_judged(tmp_path: Path) -> N
     (mdir / "run_id=old.json").write_text(json.dumps(manifest("old", finished="2026-11-03T01:00:00Z")))
     (mdir / "run_id=killed.json").write_text(json.dumps(manifest("killed", finished="2026-11-04T01:00:00Z")))
     _pointer(tmp_path, "old")
-    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == ["old"]
+    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
+        "old"
+    ]
     _pointer(tmp_path, "old", "killed")  # its pointer write: now it is the window's latest run
-    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == ["killed"]
+    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
+        "killed"
+    ]
     _pointer(tmp_path, "old", "gone")
-    with pytest.raises(ManifestError, match="names manifest run_id=gone.json, which is missing"):
+    with pytest.raises(ManifestError, match=r"names manifest run_id=gone\.json, which is missing"):
         load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
 
 
 def test_manifests_without_a_pointer_are_the_old_layout(tmp_path: Path) -> None:
     (tmp_path / "manifests").mkdir()
     (tmp_path / "manifests" / "run_id=a.json").write_text(json.dumps(manifest("a")))
-    with pytest.raises(ManifestError, match="no _current.jsonl: it was written before versioned publishing"):
+    with pytest.raises(
+        ManifestError, match=r"no _current\.jsonl: it was written before versioned publishing"
+    ):
         load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
 
 

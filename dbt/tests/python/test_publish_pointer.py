@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from conftest import DbtRunner, local_env
@@ -32,14 +33,18 @@ STAGING = ["stg_caec__events", "stg_caec__sessions", "stg_caec__quarantine_count
 NEW_RUN = "rerun-of-day-1"
 
 
-def _counts(run_dbt: DbtRunner, staging: Path, db: Path) -> dict[str, object]:
+def _counts(run_dbt: DbtRunner, staging: Path, db: Path) -> dict[str, Any]:
     run_dbt(["run", "--select", *STAGING], local_env(staging, db))
     with duckdb.connect(str(db), read_only=True) as con:
         return {
             "events": con.sql("select count(*) from staging.stg_caec__events").fetchall()[0][0],
             "sessions": con.sql("select count(*) from staging.stg_caec__sessions").fetchall()[0][0],
-            "quarantined": con.sql("select sum(record_count) from staging.stg_caec__quarantine_counts").fetchall()[0][0],
-            "runs": con.sql("select run_id, records_valid from staging.stg_caec__runs order by all").fetchall(),
+            "quarantined": con.sql(
+                "select sum(record_count) from staging.stg_caec__quarantine_counts"
+            ).fetchall()[0][0],
+            "runs": con.sql(
+                "select run_id, records_valid from staging.stg_caec__runs order by all"
+            ).fetchall(),
         }
 
 
@@ -52,13 +57,23 @@ def _rerun_day_one(root: Path) -> tuple[dict[str, list[str]], dict[str, int]]:
     record): its version folders and manifest, as the job leaves them before its pointer write.
     Returns the partitions it wrote and the counts the staging models must show once it is published."""
     day = DAYS[0]
-    events = [e | {"run_id": NEW_RUN} for e in event_rows() if str(e["event_date"]) == day and e["session_id"] != "s2"]
-    sessions = [s | {"run_id": NEW_RUN} for s in session_rows() if str(s["session_date"]) == day and s["session_id"] != "s2"]
+    events = [
+        e | {"run_id": NEW_RUN}
+        for e in event_rows()
+        if str(e["event_date"]) == day and e["session_id"] != "s2"
+    ]
+    sessions = [
+        s | {"run_id": NEW_RUN}
+        for s in session_rows()
+        if str(s["session_date"]) == day and s["session_id"] != "s2"
+    ]
     quarantine = [q | {"run_id": NEW_RUN} for q in quarantine_rows() if str(q["ingest_date"]) == day][:1]
     written = {
         "events": write_partitioned(events, EVENT_SCHEMA, root / "events", "event_date", NEW_RUN),
         "sessions": write_partitioned(sessions, SESSION_SCHEMA, root / "sessions", "session_date", NEW_RUN),
-        "quarantine": write_partitioned(quarantine, QUARANTINE_SCHEMA, root / "quarantine", "ingest_date", NEW_RUN),
+        "quarantine": write_partitioned(
+            quarantine, QUARANTINE_SCHEMA, root / "quarantine", "ingest_date", NEW_RUN
+        ),
     }
     man = manifest(events, sessions) | {"run_id": NEW_RUN, "finished_at": "2024-06-05T01:01:00Z"}
     (root / "manifests" / f"run_id={NEW_RUN}.json").write_text(json.dumps(man) + "\n")
@@ -97,5 +112,5 @@ def test_a_killed_publish_is_invisible_and_its_pointer_publishes_it_whole(
     (root / "_current.jsonl").write_text(pointer_text(current, [RUN_ID, NEW_RUN], generation=2))
     new = _counts(run_dbt, root, tmp_path / "new.duckdb")
     assert {k: new[k] for k in expected} == expected
-    assert expected["events"] < old["events"] and expected["quarantined"] < old["quarantined"]  # type: ignore[operator]
-    assert [r[0] for r in new["runs"]] == [RUN_ID, NEW_RUN]  # type: ignore[union-attr]
+    assert expected["events"] < old["events"] and expected["quarantined"] < old["quarantined"]
+    assert [r[0] for r in new["runs"]] == [RUN_ID, NEW_RUN]

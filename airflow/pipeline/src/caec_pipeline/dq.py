@@ -211,7 +211,9 @@ def load_manifests(staging_uri: str, start: date, end: date) -> list[dict[str, A
             name = f"run_id={run_id}.json"
             text = read_text(join_uri(staging_uri, "manifests", name))
             if text is None:
-                raise ManifestError(f"{POINTER_NAME} under {staging_uri} names manifest {name}, which is missing")
+                raise ManifestError(
+                    f"{POINTER_NAME} under {staging_uri} names manifest {name}, which is missing"
+                )
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
