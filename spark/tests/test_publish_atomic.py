@@ -78,7 +78,9 @@ def _age(root: Path, by: dt.timedelta) -> None:
 @pytest.fixture(scope="module")
 def raws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("atomic")
-    return gen(base / "old", "jsonl", events=1200, seed=5), gen(base / "new", "jsonl", events=1800, seed=6)
+    return gen(base / "old", "jsonl", events=600, seed=5, days=2), gen(
+        base / "new", "jsonl", events=900, seed=6, days=2
+    )
 
 
 def test_a_killed_publish_keeps_the_old_window_and_garbage_is_collected(
