@@ -19,7 +19,7 @@ from helpers import START, gen, read, run_job
 from pyspark.sql import SparkSession
 
 from caec_spark.pointer import POINTER_NAME, parse
-from caec_spark.publish import STALE_AFTER
+from caec_spark.publish import STALE_AFTER, LayoutError
 
 END = START + dt.timedelta(days=1)
 NAMES = ("events", "sessions", "quarantine")
@@ -137,5 +137,5 @@ def test_a_root_in_the_old_layout_is_refused_with_what_to_do(
     legacy = out / "events" / f"event_date={START.isoformat()}"
     legacy.mkdir(parents=True)
     (legacy / "part-00000.parquet").write_bytes(b"PAR1")
-    with pytest.raises(RuntimeError, match=r"layout before versioned publishing.*new, empty staging root"):
+    with pytest.raises(LayoutError, match=r"layout before versioned publishing.*new, empty staging root"):
         run_job(spark, raws[0], out, "jsonl", start=START, end=END, run_id="x")

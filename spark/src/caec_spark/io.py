@@ -9,7 +9,6 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -294,36 +293,23 @@ def read_json(spark: SparkSession, uri: str) -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-@dataclass(frozen=True)
-class Stale:
-    """A folder garbage collection may remove: its URI and the age of its newest file."""
-
-    uri: str
-    age: dt.timedelta
+def list_folders(spark: SparkSession, glob: str) -> list[str]:
+    """Folders matching a glob URI."""
+    fs, path = _jvm_path(spark, glob)
+    return sorted(st.getPath().toString() for st in (fs.globStatus(path) or []) if st.isDirectory())
 
 
-def _newest_mtime_ms(fs: Any, path: Any) -> int:
-    """Newest modification time under ``path`` (files, recursively; the folder itself if empty).
-
-    Files, not the folder: an object store's folders have no reliable time of their own.
+def age(spark: SparkSession, uri: str, now: dt.datetime) -> dt.timedelta:
+    """How long ago (at ``now``, UTC) the newest file under ``uri`` was written (the folder's own time
+    if it holds none). Files, not the folder: an object store's folders have no reliable time of their own.
     """
+    fs, path = _jvm_path(spark, uri)
     newest = 0
     it = fs.listFiles(path, True)
     while it.hasNext():
         newest = max(newest, int(it.next().getModificationTime()))
-    return newest or int(fs.getFileStatus(path).getModificationTime())
-
-
-def list_folders(spark: SparkSession, glob: str, now: dt.datetime) -> list[Stale]:
-    """Folders matching ``glob`` with the age of their newest file at ``now`` (UTC)."""
-    fs, path = _jvm_path(spark, glob)
-    statuses = fs.globStatus(path) or []
-    now_ms = int(now.timestamp() * 1000)
-    return [
-        Stale(st.getPath().toString(), dt.timedelta(milliseconds=now_ms - _newest_mtime_ms(fs, st.getPath())))
-        for st in statuses
-        if st.isDirectory()
-    ]
+    newest = newest or int(fs.getFileStatus(path).getModificationTime())
+    return dt.timedelta(milliseconds=int(now.timestamp() * 1000) - newest)
 
 
 def glob_files(spark: SparkSession, glob: str) -> list[str]:

@@ -28,8 +28,11 @@ STALE_AFTER = dt.timedelta(hours=12)
 STATE = "state"
 
 
-class LayoutError(RuntimeError):
-    """The staging root was written in the layout before versioned partitions (no pointer)."""
+class LayoutError(ValueError):
+    """The staging root was written in the layout before versioned partitions (no pointer).
+
+    A ValueError: the CLI reports it as a usage error (exit 2) with this message, not a traceback.
+    """
 
 
 @dataclass(frozen=True)
@@ -105,12 +108,15 @@ def remove_stale_tmp(spark: SparkSession, cfg: RunConfig, now: dt.datetime) -> l
     roots = {join_uri(cfg.output_uri, "_tmp"), join_uri(cfg.quarantine_root, "_tmp")}
     removed = []
     for root in sorted(roots):
-        for folder in io.list_folders(spark, join_uri(root, "*"), now):
-            if folder.uri.rstrip("/").endswith("/" + cfg.run_id) or folder.age < STALE_AFTER:
+        for folder in io.list_folders(spark, join_uri(root, "*")):
+            if folder.rstrip("/").endswith("/" + cfg.run_id):
                 continue
-            io.delete(spark, folder.uri)
-            progress("gc", f"removed {folder.uri}: staged by a run that did not finish {folder.age} ago")
-            removed.append(folder.uri)
+            age = io.age(spark, folder, now)
+            if age < STALE_AFTER:
+                continue
+            io.delete(spark, folder)
+            progress("gc", f"removed {folder}: staged by a run that did not finish {age} ago")
+            removed.append(folder)
     return removed
 
 
@@ -185,13 +191,16 @@ def collect_garbage(
                 removed.append(uri)
     keep = {(e.dataset, e.key, e.version) for e in (*new.current, *new.retired)}
     for name, ds in roots.items():
-        for folder in io.list_folders(spark, join_uri(ds.root, f"{ds.column}=*", "v=*"), now):
-            key, version = _key_version(folder.uri)
-            if (name, key, version) in keep or folder.age < STALE_AFTER:
+        for folder in io.list_folders(spark, join_uri(ds.root, f"{ds.column}=*", "v=*")):
+            key, version = _key_version(folder)
+            if (name, key, version) in keep:
+                continue  # one glob lists every version; only the unreferenced few are aged
+            age = io.age(spark, folder, now)
+            if age < STALE_AFTER:
                 continue
-            io.delete(spark, folder.uri)
-            progress("gc", f"removed {folder.uri}: never published (its run died {folder.age} ago)")
-            removed.append(folder.uri)
+            io.delete(spark, folder)
+            progress("gc", f"removed {folder}: never published (its run died {age} ago)")
+            removed.append(folder)
     return removed
 
 
