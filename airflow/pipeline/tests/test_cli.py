@@ -13,7 +13,7 @@ import pytest
 from caec_pipeline.cli import main
 from caec_pipeline.runner import RunOptions, outputs_to_clear, requested_window, sample_window
 
-from .test_dq import manifest
+from .test_dq import manifest, write_pointer
 
 
 @pytest.fixture
@@ -27,7 +27,12 @@ def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write(staging: Path, m: dict[str, Any]) -> None:
+    """Publish a run's manifest as the Spark job does: the file, then the pointer naming every run's."""
     (staging / "manifests" / f"run_id={m['run_id']}.json").write_text(json.dumps(m))
+    runs = sorted(
+        p.name[len("run_id=") : -len(".json")] for p in (staging / "manifests").glob("run_id=*.json")
+    )
+    write_pointer(staging, *runs)
 
 
 def test_help_lists_every_command() -> None:
