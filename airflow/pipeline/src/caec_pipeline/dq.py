@@ -211,9 +211,10 @@ def load_manifests(staging_uri: str, start: date, end: date) -> list[dict[str, A
             name = f"run_id={run_id}.json"
             text = read_text(join_uri(staging_uri, "manifests", name))
             if text is None:
-                raise ManifestError(
-                    f"{POINTER_NAME} under {staging_uri} names manifest {name}, which is missing"
-                )
+                # The pointer names every manifest ever published; the bucket's retention (lifecycle
+                # deletion by age) may have removed old ones. A missing manifest of this window still
+                # fails the gate ("no run manifest found").
+                continue
             try:
                 data = json.loads(text)
             except json.JSONDecodeError as exc:
