@@ -109,14 +109,10 @@ def remove_stale_tmp(spark: SparkSession, cfg: RunConfig, now: dt.datetime) -> l
     removed = []
     for root in sorted(roots):
         for folder in io.list_folders(spark, join_uri(root, "*")):
-            if folder.rstrip("/").endswith("/" + cfg.run_id):
-                continue
-            age = io.age(spark, folder, now)
-            if age < STALE_AFTER:
-                continue
-            io.delete(spark, folder)
-            progress("gc", f"removed {folder}: staged by a run that did not finish {age} ago")
-            removed.append(folder)
+            if not folder.rstrip("/").endswith("/" + cfg.run_id) and _remove_if_stale(
+                spark, folder, now, "staged by a run that did not finish"
+            ):
+                removed.append(folder)
     return removed
 
 
@@ -193,15 +189,20 @@ def collect_garbage(
     for name, ds in roots.items():
         for folder in io.list_folders(spark, join_uri(ds.root, f"{ds.column}=*", "v=*")):
             key, version = _key_version(folder)
-            if (name, key, version) in keep:
-                continue  # one glob lists every version; only the unreferenced few are aged
-            age = io.age(spark, folder, now)
-            if age < STALE_AFTER:
-                continue
-            io.delete(spark, folder)
-            progress("gc", f"removed {folder}: never published (its run died {age} ago)")
-            removed.append(folder)
+            # one glob lists every version; only the unreferenced few are aged
+            if (name, key, version) not in keep and _remove_if_stale(spark, folder, now, "never published"):
+                removed.append(folder)
     return removed
+
+
+def _remove_if_stale(spark: SparkSession, folder: str, now: dt.datetime, why: str) -> bool:
+    """Delete ``folder`` if its newest file is older than :data:`STALE_AFTER` (a dead run's); logged."""
+    age = io.age(spark, folder, now)
+    if age < STALE_AFTER:
+        return False
+    io.delete(spark, folder)
+    progress("gc", f"removed {folder}: {why} (newest file {age} old)")
+    return True
 
 
 def _key_version(uri: str) -> tuple[str, str]:
