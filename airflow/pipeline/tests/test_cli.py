@@ -14,7 +14,7 @@ from caec_pipeline.cli import main
 from caec_pipeline.outputs import plan_outputs
 from caec_pipeline.runner import RunOptions, requested_window, sample_window
 
-from .test_dq import manifest
+from .test_dq import manifest, write_pointer
 
 
 @pytest.fixture
@@ -28,7 +28,12 @@ def staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write(staging: Path, m: dict[str, Any]) -> None:
+    """Publish a run's manifest as the Spark job does: the file, then the pointer naming every run's."""
     (staging / "manifests" / f"run_id={m['run_id']}.json").write_text(json.dumps(m))
+    runs = sorted(
+        p.name[len("run_id=") : -len(".json")] for p in (staging / "manifests").glob("run_id=*.json")
+    )
+    write_pointer(staging, *runs)
 
 
 def test_help_lists_every_command() -> None:
