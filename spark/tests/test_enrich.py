@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
@@ -50,6 +52,13 @@ def test_device_and_crawler_rules(spark: SparkSession) -> None:
 def test_feed_readers_and_archivers_are_crawlers() -> None:
     for ua, evidence in FEED_READERS_AND_ARCHIVERS.items():
         assert classify(ua) == (evidence, "bot"), ua
+
+
+def test_a_huge_hostile_user_agent_is_classified_quickly() -> None:
+    # "Current[\\s\\S]*RSS Reader" in the crawler list scans quadratically without the length cap
+    started = time.monotonic()
+    assert classify("Current " * 100_000) == (None, "unknown")
+    assert time.monotonic() - started < 10
 
 
 def test_ua_parser_spiders_are_crawlers() -> None:

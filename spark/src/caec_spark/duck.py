@@ -35,6 +35,7 @@ import duckdb
 import pyarrow as pa
 
 from caec_spark.config import DEFAULT_LOOKBACK_HOURS, RulesConfig, identity_salt
+from caec_spark.formats._common import TS_MAX, TS_MIN
 from caec_spark.formats.jsonl import FIELDS as JSON_FIELDS
 from caec_spark.splitter import DT_PATTERN
 from caec_spark.transforms.enrich import PAGE_PATH_RE, URL_PARAM_RE
@@ -68,6 +69,16 @@ def _blank(expr: str) -> str:
 def _param(name: str) -> str:
     v = f"regexp_extract(page_url, {_q(URL_PARAM_RE.format(name=name))}, 1)"
     return f"CASE WHEN instr(page_url, '{name}=') = 0 OR {v} = '' THEN NULL ELSE {v} END"
+
+
+def _finite(text: str) -> str:
+    """The job's finite_double: a number, null unless finite (NaN, Infinity and 1e999 are bad values)."""
+    return f"CASE WHEN isfinite(try_cast({text} AS DOUBLE)) THEN try_cast({text} AS DOUBLE) END"
+
+
+def _in_range(ts: str) -> str:
+    """The job's timestamp range (years 1..9999): outside it the timestamp is bad."""
+    return f"CASE WHEN {ts} BETWEEN {_q(str(TS_MIN))} AND {_q(str(TS_MAX))} THEN {ts} END"
 
 
 UA_SPLIT = "-- user agents are classified here (caec_spark.user_agents), into table ua"
@@ -130,8 +141,9 @@ WITH l AS (
     {typed}
   FROM j
 ), t AS (
-  SELECT *, try_cast(_event_ts AS TIMESTAMPTZ)::TIMESTAMP AS event_ts, try_cast(_price AS DOUBLE) AS price,
-         try_cast(_revenue AS DOUBLE) AS revenue, try_cast(_http_status AS INTEGER) AS http_status,
+  SELECT *, {_in_range("try_cast(_event_ts AS TIMESTAMPTZ)::TIMESTAMP")} AS event_ts,
+         {_finite("_price")} AS price, {_finite("_revenue")} AS revenue,
+         try_cast(_http_status AS INTEGER) AS http_status,
          lower(_event_type) AS event_type,
          CASE WHEN _visitor_id IS NOT NULL THEN 'id:' || _visitor_id
               WHEN _ip IS NOT NULL THEN 'ipua:' || _ip || '|' || coalesce(_user_agent, '') END AS visitor_key

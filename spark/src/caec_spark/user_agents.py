@@ -49,6 +49,12 @@ MOBILE_DEVICES = frozenset({"iPhone", "iPod", "Generic Smartphone", "Generic Fea
 TABLET_DEVICES = frozenset({"iPad", "Kindle", "Kindle Fire", "Generic Tablet", "Playbook"})
 
 
+# Only this many leading characters are classified. Real user agents are well under 1 KB; a hostile one
+# can be up to a line's limit (1 MiB), and some list patterns (``Current[\\s\\S]*RSS Reader``) scan
+# quadratically in Python's regex engine: the cap keeps one record from stalling the run.
+MAX_UA_CHARS = 2048
+
+
 class UAClass(NamedTuple):
     crawler: str | None
     device_type: str
@@ -76,6 +82,7 @@ def classify(ua: str | None) -> UAClass:
     """Crawler evidence (None for a browser) and device type: desktop, mobile, tablet, bot or unknown."""
     if not ua:
         return UAClass(None, "unknown")
+    ua = ua[:MAX_UA_CHARS]
     parsed = ua_parser.parse(ua)
     device = parsed.device
     crawler = crawler_pattern(ua)
