@@ -29,7 +29,7 @@ RUN_STARTED = dt.datetime(2026, 11, 10)
 
 # Text without line breaks (the splitter cuts records at \n), from every Unicode plane, control
 # characters, quotes and backslashes included: what a damaged or hostile log line can hold.
-_ANY_CHAR = st.characters(blacklist_characters="\n", blacklist_categories=("Cs",))
+_ANY_CHAR = st.characters(blacklist_characters="\n", blacklist_categories=["Cs"])
 _PIECE = st.text(alphabet=_ANY_CHAR, min_size=1, max_size=8)
 # Long values: a short piece repeated up to 40k times (Java's regex engine recursed per character in
 # an alternation loop and overflowed its stack at ~1.7 KB).

@@ -332,8 +332,8 @@ def run(
         UA_SPLIT
     )
     con.execute(parse)
-    distinct_ua = con.execute("SELECT user_agent FROM distinct_ua").to_arrow_table().to_batches()
-    classified = pa.Table.from_batches(list(classify_arrow(distinct_ua)), schema=UA_CLASS_ARROW)
+    distinct_ua = con.sql("SELECT user_agent FROM distinct_ua").to_arrow_table()
+    classified = pa.Table.from_batches(list(classify_arrow(distinct_ua.to_batches())), schema=UA_CLASS_ARROW)
     con.register("ua_classified", classified)
     con.execute("CREATE OR REPLACE TEMP TABLE ua AS SELECT * FROM ua_classified")
     con.execute(sessionize)
