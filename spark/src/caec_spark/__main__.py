@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _sessionize(args: argparse.Namespace) -> int:
     from caec_spark import io
     from caec_spark.jobs.sessionize import ReconciliationError, run
-    from caec_spark.session import get_spark
+    from caec_spark.session import JavaNotFoundError, get_spark
     from caec_spark.splitter import file_day
 
     try:
@@ -125,7 +125,11 @@ def _sessionize(args: argparse.Namespace) -> int:
     except (OSError, ValueError, TypeError) as exc:
         print(f"caec-spark sessionize: error: bad --config: {exc}", file=sys.stderr)
         return 2
-    spark = get_spark(master=args.master)
+    try:
+        spark = get_spark(master=args.master)
+    except JavaNotFoundError as exc:
+        print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
+        return 2
     try:
         start, end = args.start, args.end
         if start is None or end is None:

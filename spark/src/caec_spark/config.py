@@ -30,7 +30,7 @@ class RulesConfig:
     distinguishable downstream.
     """
 
-    rules_version: str = "2026.11-1"
+    rules_version: str = "2026.12-1"
     inactivity_timeout_s: int = 30 * 60
     """A gap strictly greater than this starts a new session (``gap > timeout``)."""
     max_session_s: int = 24 * 3600
@@ -43,6 +43,10 @@ class RulesConfig:
     """Behavioural rate rule: more events per minute than this (over the session) marks a bot."""
     bot_robots_txt: bool = True
     """A request for /robots.txt marks the session as a bot."""
+    bot_poll_min_events: int = 10
+    """Poller rule: only sessions with at least this many events can be pollers (feed readers, monitors)."""
+    bot_poll_min_share: float = 0.9
+    """Poller rule: the session's most requested page path has at least this share of its events."""
     max_line_bytes: int = 1024 * 1024
     """Lines longer than this are quarantined as ``line_too_long``."""
     quarantine_raw_chars: int = 64 * 1024
@@ -60,6 +64,8 @@ class RulesConfig:
         if self.max_session_s > 24 * 3600:
             # The look-back/state design relies on a session touching at most two UTC days.
             raise ValueError("max_session_s must be <= 86400 (a session may touch at most two UTC days)")
+        if not 0 < self.bot_poll_min_share <= 1:
+            raise ValueError("bot_poll_min_share must be in (0, 1]")
         if self.late_arrival_days < 0:
             raise ValueError("late_arrival_days must be >= 0")
 

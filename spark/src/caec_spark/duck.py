@@ -3,16 +3,17 @@
 ``make bench-spark`` compares Spark with DuckDB on the same files. The first comparator (``DUCKDB_MIN_SQL``
 in :mod:`caec_spark.bench`) only numbers sessions by the 30-minute gap, so its ratio mixes engine cost with
 work the Spark job does and it does not. This script does the job's work for ``jsonl`` input, from the
-same :class:`~caec_spark.config.RulesConfig` and crawler list:
+same :class:`~caec_spark.config.RulesConfig` and user agent classifier:
 
 - raw lines kept with their file and line number; every line parsed as JSON text, values typed with
   ``try_cast``; the job's quarantine reasons in the job's priority order; quarantine written with reasons;
 - salted visitor hash, event id (the job's: file name, day, line, raw text), page path, utm parameters,
-  crawler pattern and device type per distinct user agent;
+  crawler evidence and device type per distinct user agent (the job's Python classifier,
+  :mod:`caec_spark.user_agents`, run over the twin's distinct values: one copy of those rules);
 - sessions by the job's rules (inactivity timeout, max-length chunks from the activity run's start,
   optional split on campaign change), ``session_id`` as the job hashes it, ``seq_in_session`` and
   ``session_index``; look-back context rows count only in sessions reaching into the window;
-- bots per session (crawler UA > robots.txt > rate); session records with entry/exit page, landing
+- bots per session (crawler UA > robots.txt > rate > poller); session records with entry/exit page, landing
   referrer, channel, device, bounce, conversion, orders and revenue; the visitor state;
 - events, sessions and quarantine as date-partitioned Parquet, plus the counts the job reconciles.
 
@@ -31,11 +32,13 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from caec_spark.config import DEFAULT_LOOKBACK_HOURS, RulesConfig, identity_salt
+from caec_spark.formats._common import TS_MAX, TS_MIN
 from caec_spark.formats.jsonl import FIELDS as JSON_FIELDS
 from caec_spark.splitter import DT_PATTERN
-from caec_spark.transforms.enrich import DEVICE_PATTERNS, PAGE_PATH_RE, URL_PARAM_RE, crawler_patterns
+from caec_spark.transforms.enrich import PAGE_PATH_RE, URL_PARAM_RE
 from caec_spark.transforms.sessions import (
     DISPLAY_MEDIUMS,
     EMAIL_MEDIUMS,
@@ -46,6 +49,7 @@ from caec_spark.transforms.sessions import (
     SOCIAL_MEDIUMS,
 )
 from caec_spark.transforms.validate import CANONICAL_EVENT_TYPES
+from caec_spark.user_agents import UA_CLASS_ARROW, classify_arrow
 
 
 def _q(s: str) -> str:
@@ -62,21 +66,22 @@ def _blank(expr: str) -> str:
     return f"CASE WHEN trim({expr}) IN ('', '-') THEN NULL ELSE trim({expr}) END"
 
 
-def _crawler_case(ua: str) -> str:
-    """First crawler pattern (list order) contained in the lower-cased user agent, else NULL."""
-    whens = " ".join(f"WHEN contains(lower({ua}), {_q(p)}) THEN {_q(p)}" for p in crawler_patterns())
-    return f"CASE {whens} END"
-
-
 def _param(name: str) -> str:
     v = f"regexp_extract(page_url, {_q(URL_PARAM_RE.format(name=name))}, 1)"
     return f"CASE WHEN instr(page_url, '{name}=') = 0 OR {v} = '' THEN NULL ELSE {v} END"
 
 
-def _device_case(ua: str, crawler: str) -> str:
-    """The job's device_type_col: bot, unknown, then the first DEVICE_PATTERNS match, else unknown."""
-    whens = " ".join(f"WHEN regexp_matches({ua}, {_q(p)}) THEN {_q(d)}" for d, p in DEVICE_PATTERNS)
-    return f"CASE WHEN {crawler} IS NOT NULL THEN 'bot' WHEN {ua} IS NULL THEN 'unknown' {whens} ELSE 'unknown' END"
+def _finite(text: str) -> str:
+    """The job's finite_double: a number, null unless finite (NaN, Infinity and 1e999 are bad values)."""
+    return f"CASE WHEN isfinite(try_cast({text} AS DOUBLE)) THEN try_cast({text} AS DOUBLE) END"
+
+
+def _in_range(ts: str) -> str:
+    """The job's timestamp range (years 1..9999): outside it the timestamp is bad."""
+    return f"CASE WHEN {ts} BETWEEN {_q(str(TS_MIN))} AND {_q(str(TS_MAX))} THEN {ts} END"
+
+
+UA_SPLIT = "-- user agents are classified here (caec_spark.user_agents), into table ua"
 
 
 def sessionize_sql(
@@ -92,7 +97,9 @@ def sessionize_sql(
 ) -> str:
     """The whole script for ``jsonl`` files matching ``raw_glob`` (``dt=YYYY-MM-DD`` day directories).
 
-    Writes ``out/{events,sessions,quarantine,state}`` and leaves a ``counts`` table.
+    Writes ``out/{events,sessions,quarantine,state}`` and leaves a ``counts`` table. Between its two
+    parts (split at :data:`UA_SPLIT`) the caller classifies the ``distinct_ua`` table into a ``ua``
+    table with the job's own classifier (:func:`run`), so the twin has no second copy of those rules.
     """
     r = rules or RulesConfig()
     timeout = r.inactivity_timeout_s * 1_000_000
@@ -134,8 +141,9 @@ WITH l AS (
     {typed}
   FROM j
 ), t AS (
-  SELECT *, try_cast(_event_ts AS TIMESTAMPTZ)::TIMESTAMP AS event_ts, try_cast(_price AS DOUBLE) AS price,
-         try_cast(_revenue AS DOUBLE) AS revenue, try_cast(_http_status AS INTEGER) AS http_status,
+  SELECT *, {_in_range("try_cast(_event_ts AS TIMESTAMPTZ)::TIMESTAMP")} AS event_ts,
+         {_finite("_price")} AS price, {_finite("_revenue")} AS revenue,
+         try_cast(_http_status AS INTEGER) AS http_status,
          lower(_event_type) AS event_type,
          CASE WHEN _visitor_id IS NOT NULL THEN 'id:' || _visitor_id
               WHEN _ip IS NOT NULL THEN 'ipua:' || _ip || '|' || coalesce(_user_agent, '') END AS visitor_key
@@ -165,10 +173,9 @@ COPY (
 -- Line numbers are settled: nothing below depends on row order (Spark keeps none either).
 SET preserve_insertion_order = false;
 
-CREATE OR REPLACE TEMP TABLE ua AS
-SELECT user_agent, crawler, {_device_case("user_agent", "crawler")} AS device_type
-FROM (SELECT user_agent, {_crawler_case("user_agent")} AS crawler
-      FROM (SELECT DISTINCT _user_agent AS user_agent FROM parsed WHERE reason IS NULL));
+CREATE OR REPLACE TEMP TABLE distinct_ua AS
+SELECT DISTINCT _user_agent AS user_agent FROM parsed WHERE reason IS NULL;
+{UA_SPLIT}
 
 CREATE OR REPLACE TEMP TABLE ev AS
 WITH e AS (
@@ -234,6 +241,8 @@ WITH s AS (
     count(DISTINCT CASE WHEN event_type = 'purchase' THEN coalesce(transaction_id, event_id) END)::INTEGER AS order_count,
     sum(CASE WHEN event_type = 'purchase' THEN revenue ELSE 0.0 END) AS revenue,
     arg_min(crawler, seq_in_session) FILTER (WHERE crawler IS NOT NULL) AS _ua,
+    -- events on the most requested page path (nulls are not counted, as in Spark's mode)
+    coalesce(list_max(map_values(histogram(page_path))), 0) AS _top_n,
     bool_or(page_path = '/robots.txt') AS _robots,
     (max(_t) - min(_t)) / 1e6 AS _dur,
     bool_or(event_ts >= {start_ts}) AS _has_window,
@@ -244,6 +253,7 @@ SELECT *,
   CASE WHEN _ua IS NOT NULL THEN 'ua:' || _ua
        WHEN {str(r.bot_robots_txt).upper()} AND coalesce(_robots, false) THEN 'robots_txt'
        WHEN event_count >= {r.bot_min_events} AND event_count / (greatest(_dur, 1.0) / 60.0) > {r.bot_max_events_per_minute} THEN 'rate'
+       WHEN event_count >= {r.bot_poll_min_events} AND _top_n >= {r.bot_poll_min_share} * event_count THEN 'poller'
   END AS bot_reason
 FROM s;
 
@@ -318,7 +328,15 @@ def run(
     con = duckdb.connect()
     if memory_limit:
         con.execute(f"SET memory_limit = {_q(memory_limit)}")
-    con.execute(sessionize_sql(raw_glob, out, start, end, salt, rules=rules, threads=threads))
+    parse, sessionize = sessionize_sql(raw_glob, out, start, end, salt, rules=rules, threads=threads).split(
+        UA_SPLIT
+    )
+    con.execute(parse)
+    distinct_ua = con.sql("SELECT user_agent FROM distinct_ua").to_arrow_table()
+    classified = pa.Table.from_batches(list(classify_arrow(distinct_ua.to_batches())), schema=UA_CLASS_ARROW)
+    con.register("ua_classified", classified)
+    con.execute("CREATE OR REPLACE TEMP TABLE ua AS SELECT * FROM ua_classified")
+    con.execute(sessionize)
     row = con.execute("SELECT * FROM counts").fetchone()
     assert row is not None
     cols = [d[0] for d in con.description or ()]

@@ -10,11 +10,18 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from caec_spark.formats._common import blank_to_null, finish, first_reason
+from caec_spark.formats._common import blank_to_null, finish, finite_double, first_reason
 
+# A quoted field: runs of plain characters and backslash escapes, every loop possessive. Java's regex
+# engine recurses once per iteration of a group that holds an alternation (``(?:[^"\\]|\\.)*``), so
+# that form overflowed the task's stack on a ~1.7 KB request and failed the whole run; a possessive
+# loop over a group is matched iteratively, and possessive loops never backtrack into a field.
+QUOTED = r'"([^"\\]*+(?:\\.[^"\\]*+)*+)"'
+# Fields some servers append after the user agent (e.g. nginx's "$http_x_forwarded_for"): ignored.
+EXTRA_QUOTED = r'(?: "[^"\\]*+(?:\\.[^"\\]*+)*+")*+'
 LINE_RE = (
-    r'^(\S+) (\S+) (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}|-) (\S+)'
-    r'(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?\s*$'
+    rf"^(\S+) (\S+) (\S+) \[([^\]]+)\] {QUOTED} (\d{{3}}|-) (\S+)"
+    rf"(?: {QUOTED} {QUOTED}{EXTRA_QUOTED})?\s*$"
 )
 STATIC_RE = r"(?i)\.(css|js|png|jpe?g|gif|svg|ico|webp|woff2?|ttf|eot|map)$"
 
@@ -82,9 +89,9 @@ def parse(lines: DataFrame) -> DataFrame:
         ).alias("item_id"),
         F.lit(None).cast("string").alias("category"),
         F.lit(None).cast("string").alias("brand"),
-        _query_param(F.col("page_url"), "price").try_cast("double").alias("price"),
+        finite_double(_query_param(F.col("page_url"), "price")).alias("price"),
         F.when(etype == "purchase", _query_param(F.col("page_url"), "order")).alias("transaction_id"),
-        F.when(etype == "purchase", _query_param(F.col("page_url"), "revenue").try_cast("double")).alias(
+        F.when(etype == "purchase", finite_double(_query_param(F.col("page_url"), "revenue"))).alias(
             "revenue"
         ),
         F.col("_g6").try_cast("int").alias("http_status"),

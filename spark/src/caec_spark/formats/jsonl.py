@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from caec_spark.formats._common import blank_to_null, finish, first_reason
+from caec_spark.formats._common import blank_to_null, finish, finite_double, first_reason
 
 FIELDS = (
     "event_ts",
@@ -53,8 +53,8 @@ def parse(lines: DataFrame) -> DataFrame:
     s3 = s2.select(
         "*",
         F.try_to_timestamp("_event_ts").alias("event_ts"),
-        F.col("_price").try_cast("double").alias("price"),
-        F.col("_revenue").try_cast("double").alias("revenue"),
+        finite_double(F.col("_price")).alias("price"),
+        finite_double(F.col("_revenue")).alias("revenue"),
         F.col("_http_status").try_cast("int").alias("http_status"),
         F.lower("_event_type").alias("event_type"),
     )
@@ -86,7 +86,7 @@ def parse(lines: DataFrame) -> DataFrame:
             (bad_value, "bad_value"),
         ).alias("parse_reason"),
         F.when(F.col("_broken"), F.lit("not a JSON object"))
-        .when(bad_value, F.lit("price/revenue/http_status is not a number"))
+        .when(bad_value, F.lit("price/revenue/http_status is not a finite number in range"))
         .alias("parse_detail"),
         F.lit(None).cast("string").alias("filter_reason"),
     )

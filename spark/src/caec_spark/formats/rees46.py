@@ -6,7 +6,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from caec_spark.formats._common import blank_to_null, finish, first_reason
+from caec_spark.formats._common import blank_to_null, finish, finite_double, first_reason
 
 EVENT_MAP = {
     "view": "product_view",
@@ -30,7 +30,7 @@ def parse(lines: DataFrame) -> DataFrame:
             F.try_to_timestamp("_c0", F.lit("yyyy-MM-dd HH:mm:ss z")), F.try_to_timestamp("_c0")
         ).alias("event_ts"),
         F.lower("_c1").alias("event_type_raw"),
-        F.col("_c6").try_cast("double").alias("price"),
+        finite_double(F.col("_c6")).alias("price"),
     )
     mapping = F.create_map(*[x for kv in EVENT_MAP.items() for x in (F.lit(kv[0]), F.lit(kv[1]))])
     s4 = s3.select("*", mapping[F.col("event_type_raw")].alias("event_type"))
@@ -56,7 +56,7 @@ def parse(lines: DataFrame) -> DataFrame:
             (bad_price, "bad_value"),
         ).alias("parse_reason"),
         F.when(n != 9, F.format_string("expected 9 comma-separated fields, got %d", n))
-        .when(bad_price, F.lit("price is not a number"))
+        .when(bad_price, F.lit("price is not a finite number"))
         .alias("parse_detail"),
         F.lit(None).cast("string").alias("filter_reason"),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from caec_spark.formats._common import blank_to_null, finish, first_reason
+from caec_spark.formats._common import blank_to_null, finish, first_reason, timestamp_from_millis
 
 EVENT_MAP = {"view": "product_view", "addtocart": "add_to_cart", "transaction": "purchase"}
 
@@ -23,7 +23,7 @@ def parse(lines: DataFrame) -> DataFrame:
     n = F.col("_n")
     out = s3.select(
         "*",
-        F.timestamp_millis("_ms").alias("event_ts"),
+        timestamp_from_millis(F.col("_ms")).alias("event_ts"),
         F.col("_c0").alias("ts_text"),
         F.concat(F.lit("rr:"), F.col("_c1")).alias("visitor_key"),
         F.lit(None).cast("string").alias("ip"),
@@ -40,7 +40,7 @@ def parse(lines: DataFrame) -> DataFrame:
         F.lit(None).cast("int").alias("http_status"),
         first_reason(
             (n != 5, "wrong_columns"),
-            (F.col("_c0").isNotNull() & F.col("_ms").isNull(), "bad_timestamp"),
+            (F.col("_c0").isNotNull() & F.col("event_ts").isNull(), "bad_timestamp"),
         ).alias("parse_reason"),
         F.when(n != 5, F.format_string("expected 5 comma-separated fields, got %d", n)).alias("parse_detail"),
         F.lit(None).cast("string").alias("filter_reason"),

@@ -30,7 +30,7 @@ from caec_spark import publish as pub
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
 from caec_spark.log import progress
-from caec_spark.transforms.enrich import crawler_pattern_col, enrich, event_id_col, mask_ips
+from caec_spark.transforms.enrich import enrich, event_id_col, mask_ips, with_user_agent_classes
 from caec_spark.transforms.sessionize import anchors_from, sessionize
 from caec_spark.transforms.sessions import build_sessions, session_window, with_session_bots
 from caec_spark.transforms.validate import classify
@@ -235,10 +235,11 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         # that session's events of the previous day; the window filter below drops those that do not
         # continue after all. (Unioning the whole day would double a daily run's sort.)
         open_sessions = anchors.select("visitor_id", "session_id")
-        earlier = old_prev_events.join(open_sessions, ["visitor_id", "session_id"], "left_semi").select(
+        earlier_events = old_prev_events.join(open_sessions, ["visitor_id", "session_id"], "left_semi")
+        # published events keep their user agent, so the crawler evidence is looked up again
+        earlier = with_user_agent_classes(earlier_events.drop("device_type")).select(
             *base_cols,
-            # published events keep their user agent, so the crawler pattern is recomputed
-            crawler_pattern_col(F.col("user_agent")).alias("crawler"),
+            "crawler",
             # session_index of a continued session comes from its window events (max ignores these nulls)
             F.lit(None).cast("int").alias("session_index"),
             F.lit(None).cast("long").alias("run_start_t"),

@@ -2,66 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
-from importlib import resources
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from caec_spark.user_agents import UA_CLASS_SCHEMA, classify_arrow
 
-@lru_cache(maxsize=1)
-def crawler_patterns() -> tuple[str, ...]:
-    """The maintained crawler UA list shipped in the package (data/crawler_patterns.txt)."""
-    text = resources.files("caec_spark").joinpath("data/crawler_patterns.txt").read_text(encoding="utf-8")
-    out = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip().lower()
-        if line:
-            out.append(line)
-    return tuple(out)
-
-
-def match_crawler(ua: str | None) -> str | None:
-    """Pure-Python twin of :func:`crawler_pattern_col` (first matching pattern), for tests and the generator."""
-    if not ua:
-        return None
-    low = ua.lower()
-    for p in crawler_patterns():
-        if p in low:
-            return p
-    return None
-
-
-def crawler_pattern_col(ua: Column) -> Column:
-    """The first crawler pattern contained in the (lower-cased) user agent, else null."""
-    # One regex pre-filter: most user agents match no pattern and skip the ordered search entirely
-    # (the ordered CASE keeps "first pattern in list order", the twin of match_crawler).
-    low = F.lower(ua)
-    out: Column = F.lit(None).cast("string")
-    for p in reversed(crawler_patterns()):
-        out = F.when(F.instr(low, p) > 0, F.lit(p)).otherwise(out)
-    any_pattern = "|".join(re.escape(p) for p in crawler_patterns())
-    return F.when(ua.isNull() | ~low.rlike(any_pattern), F.lit(None).cast("string")).otherwise(out)
-
-
-# Device classes in the order they are tested (first match wins); also used by caec_spark.duck.
-DEVICE_PATTERNS = (
-    ("tablet", r"(?i)ipad|tablet|kindle|silk/|sm-t\d|nexus (7|9|10)|playbook"),
-    ("mobile", r"(?i)mobi|iphone|ipod|android|windows phone|opera mini|blackberry"),
-    ("desktop", r"(?i)windows nt|macintosh|mac os x|x11|linux|cros"),
-)
 # The path of a page URL (group 1), and a query parameter's value ({name}: the parameter).
 PAGE_PATH_RE = r"^(?:[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*)?([^?#]*)"
 URL_PARAM_RE = r"[?&]{name}=([^&#]*)"
-
-
-def device_type_col(ua: Column, crawler: Column) -> Column:
-    """desktop / mobile / tablet / bot / unknown from the user agent (docs/sessionization.md)."""
-    out = F.when(crawler.isNotNull(), "bot").when(ua.isNull(), "unknown")
-    for device, pattern in DEVICE_PATTERNS:
-        out = out.when(ua.rlike(pattern), device)
-    return out.otherwise("unknown")
 
 
 def visitor_hash(key: Column, salt: str) -> Column:
@@ -90,17 +38,24 @@ def _param(url: Column, name: str) -> Column:
 
 
 def user_agent_classes(df: DataFrame) -> DataFrame:
-    """One row per distinct user agent (null included) with its crawler pattern and device type.
+    """One row per distinct user agent (null included) with its crawler evidence and device type.
 
     Why a lookup table: logs repeat a small set of user agents (tens to a few hundred thousand distinct
-    in millions of lines), and matching the crawler list per event was most of the job's CPU (23 s of
-    regex per million events). Classifying each distinct user agent once and joining is exact.
+    in millions of lines), and classifying per event was most of the job's CPU. The classifier
+    (:mod:`caec_spark.user_agents`: crawler-user-agents and ua-parser) runs in Python over the distinct
+    values only; joining its result back is exact.
     """
-    uas = df.select("user_agent").distinct()
-    crawler = crawler_pattern_col(F.col("user_agent"))
-    return uas.select("user_agent", crawler.alias("crawler")).select(
-        "user_agent", "crawler", device_type_col(F.col("user_agent"), F.col("crawler")).alias("device_type")
-    )
+    return df.select("user_agent").distinct().mapInArrow(classify_arrow, UA_CLASS_SCHEMA)
+
+
+def with_user_agent_classes(df: DataFrame) -> DataFrame:
+    """``df`` plus ``crawler`` and ``device_type`` of its ``user_agent`` (a broadcast lookup join).
+
+    Broadcast: the distinct user agents are few next to the events; null-safe, so events without a
+    user agent are kept.
+    """
+    ua = F.broadcast(user_agent_classes(df).withColumnRenamed("user_agent", "_ua"))
+    return df.join(ua, df["user_agent"].eqNullSafe(ua["_ua"]), "left").drop("_ua")
 
 
 def event_id_col() -> Column:
@@ -130,12 +85,9 @@ def enrich(df: DataFrame, salt: str) -> DataFrame:
     """
     path = F.regexp_extract(F.col("page_url"), PAGE_PATH_RE, 1)
     event_date = F.to_date("event_ts")
-    # Broadcast: the distinct user agents are few next to the events (see user_agent_classes); a
-    # null-safe join keeps events without a user agent.
-    ua = F.broadcast(user_agent_classes(df).withColumnRenamed("user_agent", "_ua"))
-    joined = df.join(ua, df["user_agent"].eqNullSafe(ua["_ua"]), "left").drop("_ua")
     return (
-        joined.withColumn("visitor_id", visitor_hash(F.col("visitor_key"), salt))
+        with_user_agent_classes(df)
+        .withColumn("visitor_id", visitor_hash(F.col("visitor_key"), salt))
         .withColumn(
             "page_path", F.when(F.col("page_url").isNotNull(), F.when(path == "", "/").otherwise(path))
         )

@@ -79,11 +79,11 @@ def session_window() -> WindowSpec:
 
 
 def with_session_bots(events: DataFrame, rules: RulesConfig, *also: Column) -> DataFrame:
-    """Add is_bot and bot_reason (``ua:<pattern>`` > ``robots_txt`` > ``rate``) from each whole session.
+    """Add is_bot and bot_reason (``ua:<evidence>`` > ``robots_txt`` > ``rate`` > ``poller``) per session.
 
-    A window over (visitor_id, session_id), not a group-by and join: the events are partitioned by
-    visitor after sessionizing, so this needs no shuffle. ``also``: more columns over
-    :func:`session_window`, computed in the same pass.
+    Windows over (visitor_id, session_id), not a group-by and join: the events are partitioned by
+    visitor after sessionizing, so this needs no shuffle, and the second window (same partitioning and
+    order) no second sort. ``also``: more columns over :func:`session_window`, computed in the first pass.
     """
     w = session_window()
     ts = F.unix_micros("event_ts")
@@ -91,24 +91,41 @@ def with_session_bots(events: DataFrame, rules: RulesConfig, *also: Column) -> D
     robots = F.max((F.col("page_path") == "/robots.txt").cast("int")).over(w)
     n = F.count(F.lit(1)).over(w)
     dur = (F.max(ts).over(w) - F.min(ts).over(w)) / 1e6
-    g = events.select("*", ua.alias("_ua"), robots.alias("_robots"), n.alias("_n"), dur.alias("_dur"), *also)
+    top_path = F.mode("page_path").over(w)
+    g = events.select(
+        "*",
+        ua.alias("_ua"),
+        robots.alias("_robots"),
+        n.alias("_n"),
+        dur.alias("_dur"),
+        top_path.alias("_top_path"),
+        *also,
+    )
+    # events on the most requested path (a tie picks any of the paths: the count is the same)
+    g = g.withColumn("_top_n", F.count(F.when(F.col("page_path") == F.col("_top_path"), 1)).over(w))
     reason = _bot_reason(rules)
     return (
         g.withColumn("is_bot", reason.isNotNull())
         .withColumn("bot_reason", reason)
-        .drop("_ua", "_robots", "_n", "_dur")
+        .drop("_ua", "_robots", "_n", "_dur", "_top_path", "_top_n")
     )
 
 
 def _bot_reason(rules: RulesConfig) -> Column:
-    """The reason from per-session _ua (first crawler pattern), _robots, _n (events), _dur (seconds)."""
+    """The reason from per-session _ua (first crawler evidence), _robots, _n (events), _dur (seconds)
+    and _top_n (events on the most requested page path)."""
     per_minute = F.col("_n") / (F.greatest(F.col("_dur"), F.lit(1.0)) / 60.0)
     rate = (F.col("_n") >= rules.bot_min_events) & (per_minute > rules.bot_max_events_per_minute)
     robots = F.lit(rules.bot_robots_txt) & (F.coalesce(F.col("_robots"), F.lit(0)) == 1)
+    # A feed reader or monitor polls one URL: many requests, nearly all for the same page path.
+    poller = (F.col("_n") >= rules.bot_poll_min_events) & (
+        F.col("_top_n") >= F.lit(rules.bot_poll_min_share) * F.col("_n")
+    )
     return (
         F.when(F.col("_ua").isNotNull(), F.concat(F.lit("ua:"), F.col("_ua")))
         .when(robots, F.lit("robots_txt"))
         .when(rate, F.lit("rate"))
+        .when(poller, F.lit("poller"))
     )
 
 

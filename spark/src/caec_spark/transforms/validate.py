@@ -8,7 +8,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from caec_spark.config import RulesConfig
-from caec_spark.formats._common import first_reason
+from caec_spark.formats._common import first_reason, timestamp_in_range
 
 CANONICAL_EVENT_TYPES = ("page_view", "product_view", "add_to_cart", "remove_from_cart", "purchase", "other")
 
@@ -30,7 +30,10 @@ def classify(parsed: DataFrame, rules: RulesConfig, run_started: dt.datetime) ->
         (F.col("visitor_key").isNull() | F.col("ts_text").isNull() | F.col("event_type_raw").isNull()).alias(
             "_missing"
         ),
-        (F.col("ts_text").isNotNull() & F.col("event_ts").isNull()).alias("_bad_ts"),
+        # unparseable, or parsed to a year outside 1..9999 (the warehouse's range; Spark goes further)
+        (
+            F.col("ts_text").isNotNull() & F.coalesce(~timestamp_in_range(F.col("event_ts")), F.lit(True))
+        ).alias("_bad_ts"),
         (F.col("event_type").isNull() | ~F.col("event_type").isin(*CANONICAL_EVENT_TYPES)).alias("_unknown"),
         # "Future" is relative to the file's day when the layout has one (deterministic on re-runs);
         # undated files fall back to the run's start time.
@@ -58,7 +61,10 @@ def classify(parsed: DataFrame, rules: RulesConfig, run_started: dt.datetime) ->
         ),
         F.col("parse_detail"),
         F.when(F.col("_missing"), F.lit("visitor, timestamp or event type missing")),
-        F.when(F.col("_bad_ts"), F.concat(F.lit("unparseable timestamp: "), F.substring("ts_text", 1, 64))),
+        F.when(
+            F.col("_bad_ts"),
+            F.concat(F.lit("unparseable or out-of-range timestamp: "), F.substring("ts_text", 1, 64)),
+        ),
         F.when(
             F.col("_unknown"),
             F.concat(F.lit("unknown event type: "), F.coalesce(F.col("event_type_raw"), F.lit("null"))),
