@@ -18,9 +18,6 @@ from conftest import ROOT
 # (../shared, ROOT.parent / "shared") do not match: the slash must start the string literal or path.
 ABSOLUTE_SHARED = re.compile(r"""(?:^|["'\s=(])(/[\w.-]+)+/shared(?:/|\b)""")
 CODE_SUFFIXES = {".py", ".sh", ".mk", ".yml", ".yaml", ".cfg", ".toml", ".ini", ".cjs"}
-# Files owned by other work in progress, reported in issue 15: strict, so fixing them makes this fail
-# until the entry is removed.
-KNOWN = {"spark/tests/test_real_datasets.py"}
 # This file: its pattern test holds absolute examples on purpose.
 SELF = ".ci/tests/test_shared_paths.py"
 
@@ -47,12 +44,7 @@ def test_pattern_finds_absolute_and_ignores_relative_paths() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="not ours to edit: reported in issue 15"))
-        if n in KNOWN
-        else n
-        for n in tracked_code()
-    ],
+    tracked_code(),
 )
 def test_no_absolute_path_to_shared(name: str) -> None:
     path = ROOT / name
