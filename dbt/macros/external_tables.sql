@@ -79,10 +79,14 @@
     {%- if execute and target.type == 'duckdb' -%}
         {%- set pattern = ds.uri ~ ('/*/*/*.parquet' if ds.partition else '/*.json') -%}
         {%- set pointer = caec.staged_datasets()['current'].uri -%}
-        {%- set found = run_query("select (select count(*) from glob('" ~ pattern ~ "')) * (select count(*) from glob('" ~ pointer ~ "'))").columns[0].values()[0] -%}
-        {%- if found == 0 -%}
-            {%- if not may_be_empty -%}
-                {{ exceptions.raise_compiler_error("Nothing published: no " ~ name ~ " files match " ~ pattern ~ " or no pointer " ~ pointer ~ ". Run the Spark job first (make run, or python -m caec_spark sessionize --output ...) or point CAEC_STAGING_URI at its output root.") }}
+        {%- set counts = run_query("select (select count(*) from glob('" ~ pattern ~ "')), (select count(*) from glob('" ~ pointer ~ "'))").rows[0] -%}
+        {%- if counts[0] * counts[1] == 0 -%}
+            {%- if not may_be_empty and counts[1] == 0 -%}
+                {{ exceptions.raise_compiler_error("Nothing published: no pointer " ~ pointer ~ ". Run the Spark job first (make run, or python -m caec_spark sessionize --output ...) or point CAEC_STAGING_URI at its output root.") }}
+            {%- elif not may_be_empty -%}
+                {#- A run was published but staged no row: its manifest says why (typically every record
+                    quarantined because the input format is wrong), not "run the job". -#}
+                {{ exceptions.raise_compiler_error("The Spark job published no " ~ name ~ " (no files match " ~ pattern ~ "): its manifest under " ~ caec.staged_datasets()['manifests'].uri ~ " has the counts; if every record was quarantined (e.g. parse_error), check the input FORMAT.") }}
             {%- endif -%}
             {%- set node = graph.sources['source.caec.caec_staging.' ~ name] -%}
             {%- set cols = [] -%}

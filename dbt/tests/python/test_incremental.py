@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 from conftest import PROJECT_DIR, DbtRunner, local_env
-from fixture import DAYS
+from fixture import DAYS, QUARANTINE_SCHEMA, RUN_ID, pointer_text, quarantine_rows, write_partitioned
 
 # Every mart the project defines (a new one is covered without editing this list), and the intermediate
 # tables that carry incremental state of their own.
@@ -75,3 +76,20 @@ def test_missing_staging_output_says_what_to_run(run_dbt: DbtRunner, tmp_path: P
     )
     assert proc.returncode != 0
     assert "Run the Spark job first" in proc.stdout
+
+
+def test_a_published_run_with_no_events_points_at_its_manifest(run_dbt: DbtRunner, tmp_path: Path) -> None:
+    """Every record quarantined: the job publishes a pointer and a manifest but no events. The build says
+    what happened and what to check, not "Run the Spark job first" (it did run)."""
+    root = tmp_path / "staging"
+    write_partitioned(quarantine_rows(), QUARANTINE_SCHEMA, root / "quarantine", "ingest_date")
+    (root / "manifests").mkdir(parents=True)
+    (root / "manifests" / f"run_id={RUN_ID}.json").write_text(json.dumps({"run_id": RUN_ID}) + "\n")
+    (root / "_current.jsonl").write_text(pointer_text({}, [RUN_ID]))
+    proc = run_dbt(
+        ["run", "--select", "stg_caec__events"], local_env(root, tmp_path / "w.duckdb"), check=False
+    )
+    assert proc.returncode != 0
+    assert "The Spark job published no events" in proc.stdout
+    assert "check the input FORMAT" in proc.stdout
+    assert "Run the Spark job first" not in proc.stdout
