@@ -35,11 +35,12 @@ START, END = "2026-11-01", "2026-11-03"
 EVENTS = 3000
 # A build stage may trust a TLS-intercepting network's CA; the runtime stages must not carry it.
 BUILD_CA = "/usr/local/share/ca-certificates/build-network.crt"
-# Private keys and credentials, by content and by name (CA certificates are public and stay).
+# Private keys (a PEM header on its own line: API documents that merely mention one do not count) and
+# credential files by name; CA certificates are public and stay.
 SECRET_SCAN = r"""
 set -u
-grep -rlIs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -e '-----BEGIN [A-Z ]*PRIVATE KEY-----' / || true
-find / -xdev \( -path /proc -o -path /sys \) -prune -o -type f \( -name 'id_rsa*' -o -name 'id_ed25519*' \
+grep -rlIs --exclude-dir=proc --exclude-dir=sys --exclude-dir=dev -E '^-----BEGIN ([A-Z]+ )?PRIVATE KEY-----\s*$' / || true
+find / \( -path /proc -o -path /sys -o -path /dev \) -prune -o -type f \( -name 'id_rsa*' -o -name 'id_ed25519*' \
   -o -name 'id_ecdsa*' -o -name '*.p12' -o -name '*.pfx' -o -name '.netrc' -o -name '.pypirc' \
   -o -name 'application_default_credentials.json' -o -name '*service-account*.json' -o -name '.dockercfg' \
   -o -path '*/.docker/config.json' \) -print
@@ -161,22 +162,32 @@ def run(
 
 @pytest.mark.parametrize("name", IMAGE_NAMES)
 def test_image_runs_as_its_non_root_user_without_secrets(
-    name: str, images: dict[str, str], report: dict[str, Any]
+    name: str, images: dict[str, str], report: dict[str, Any], tmp_path: Path
 ) -> None:
     meta = inspect(images[name])
     report["sizes_mb"][name] = round(meta["Size"] / 1e6)
     report["bases"][name] = meta["Config"]["Labels"].get("org.opencontainers.image.base.name")
     assert meta["Config"]["User"] == USERS[name] and not USERS[name].startswith("0")
+    # The scan's control: a planted key and credential file, mounted, must be found (and only they there).
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    (planted / "key.txt").write_text(
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAK\n-----END RSA PRIVATE KEY-----\n"
+    )
+    (planted / ".netrc").write_text("machine example login x password y\n")
     # As root: the scan must see every file of the image, also those its user cannot read.
     scan = run(
         images[name],
         "-c",
         f"python3 --version; test ! -e {BUILD_CA} || echo 'build CA leaked: {BUILD_CA}'; {SECRET_SCAN}",
-        options=("--entrypoint", "bash", "--user", "0"),
+        options=("--entrypoint", "bash", "--user", "0", "-v", f"{planted}:/caec-scan-control:ro"),
     )
     assert scan.returncode == 0, tail(scan)
-    python, *findings = scan.stdout.splitlines()
+    python, *found = scan.stdout.splitlines()
     assert python.startswith("Python 3.11."), python
+    control = {"/caec-scan-control/key.txt", "/caec-scan-control/.netrc"}
+    assert control <= set(found), f"the scan missed its planted control files: {found}"
+    findings = [f for f in found if f not in control]
     assert findings == [], f"private keys, credentials or the build CA in {images[name]}: {findings}"
 
 
@@ -190,6 +201,8 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=600,
     )  # fmt: skip
     assert gen.returncode == 0, tail(gen)
+    for path in (raw, *raw.rglob("*")):  # readable by the container's user
+        path.chmod(0o755 if path.is_dir() else 0o644)
     return raw
 
 
@@ -218,7 +231,8 @@ def staging(images: dict[str, str], sample: Path, tmp_path_factory: pytest.TempP
     (conf / "spark.properties").write_text(
         "spark.master=local[2]\nspark.app.name=caec-smoke\nspark.ui.enabled=false\nspark.driver.memory=1g\n"
     )
-    out.chmod(0o777)  # the container's uid 185 writes here
+    conf.chmod(0o755)  # the container's uid 185 reads the properties file here
+    out.chmod(0o777)  # and writes here
     started = time.monotonic()
     job = run(
         images["spark"],
