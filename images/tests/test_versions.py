@@ -110,3 +110,19 @@ def test_image_uids_match_the_pod_security_contexts() -> None:
         users = [i.args for i in parse(IMAGES_DIR / name / "Dockerfile") if i.keyword == "USER"]
         finals[name] = users[-1].split(":")[0]
     assert finals == {"spark": uids["SPARK_UID"], "dbt": uids["DBT_UID"]}
+
+
+def test_build_stages_share_their_first_layers() -> None:
+    """The three `build` stages start with the same instructions on purpose (Dockerfiles cannot include a
+    common file): identical text is what lets BuildKit build that layer once for all three images."""
+    heads = []
+    for name in ("spark", "dbt", "airflow"):
+        instructions = parse(IMAGES_DIR / name / "Dockerfile")
+        start = next(
+            i for i, ins in enumerate(instructions) if ins.keyword == "FROM" and ins.args.endswith("AS build")
+        )
+        stage = instructions[start:]
+        end = next(i for i, ins in enumerate(stage) if ins.keyword == "COPY")
+        heads.append([(ins.keyword, ins.args) for ins in stage[:end]])
+    assert heads[0] == heads[1] == heads[2]
+    assert any(k == "RUN" and "uv==${UV_VERSION}" in a for k, a in heads[0])
