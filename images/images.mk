@@ -28,11 +28,22 @@ GCS_CONNECTOR ?= $(if $(GCS_CONNECTOR_SHA256),true,$(if $(findstring /,$(IMAGES_
 build_args_spark = --build-arg SPARK_VERSION=$(call lock_version,pyspark,spark/requirements.lock) \
 	--build-arg GCS_CONNECTOR_VERSION=$(GCS_CONNECTOR_VERSION) --build-arg GCS_CONNECTOR_SHA256=$(GCS_CONNECTOR_SHA256) \
 	--build-arg GCS_CONNECTOR=$(GCS_CONNECTOR)
-build_args_dbt = --build-arg DBT_CORE_VERSION=$(call lock_version,dbt-core,dbt/requirements.lock) \
-	--build-arg UV_VERSION=$(UV_VERSION)
+build_args_dbt = --build-arg DBT_CORE_VERSION=$(call lock_version,dbt-core,dbt/requirements.lock)
 build_args_airflow = --build-arg AIRFLOW_VERSION=$(call lock_version,apache-airflow,airflow/requirements.lock)
+# Every image: its base (BASE_IMAGE empty = the Dockerfiles' default, debian:bookworm-slim from a registry;
+# `make images-local` passes its debootstrap stand-in) and the Makefile's uv.
+# IMAGE_CA_BUNDLE: a CA bundle file for networks that intercept TLS, handed to the build stages' downloads as
+# a BuildKit secret (never stored in an image).
+images_comma := ,
+build_args_common = $(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) --build-arg UV_VERSION=$(UV_VERSION) \
+	--build-arg VCS_URL=$(VCS_URL) --build-arg VCS_REF=$(IMAGE_TAG) --build-arg BUILD_DATE=$(BUILD_DATE) \
+	$(if $(IMAGE_CA_BUNDLE),--secret id=ca-bundle$(images_comma)src=$(IMAGE_CA_BUNDLE))
+# The build command: buildx (GitHub, laptops with Docker Desktop). `make images-local` passes Debian's
+# docker.io CLI with its built-in BuildKit when the CLI has no buildx, and --network host (no bridge there).
+DOCKER_BUILD ?= $(DOCKER) buildx build --load
+IMAGE_BUILD_FLAGS ?=
 
-.PHONY: images push test-images lint-images pin-gcs-connector $(addprefix image-,$(IMAGES))
+.PHONY: images images-local push test-images lint-images pin-gcs-connector $(addprefix image-,$(IMAGES))
 
 images: $(addprefix image-,$(IMAGES)) ## Build caec-spark/dbt/airflow with docker buildx, tagged <IMAGE_REPO>/caec-*:<git sha>
 	@echo ">> images built: $(foreach i,$(IMAGES),$(IMAGES_REPO)/caec-$(i):$(IMAGE_TAG))"
@@ -44,9 +55,8 @@ $(addprefix image-,$(IMAGES)): image-%:
 	@if [ "$*" = spark ] && [ "$(GCS_CONNECTOR)" = false ]; then \
 	  echo "!! images: caec-spark for $(IMAGES_REPO) WITHOUT the GCS connector (local/kind use only; pin it with 'make pin-gcs-connector')" >&2; fi
 	@echo ">> building $(IMAGES_REPO)/caec-$*:$(IMAGE_TAG)"
-	$(DOCKER) buildx build --load --platform $(IMAGE_PLATFORM) \
-	  -f $(IMAGES_DIR)/$*/Dockerfile $(build_args_$*) \
-	  --build-arg VCS_URL=$(VCS_URL) --build-arg VCS_REF=$(IMAGE_TAG) --build-arg BUILD_DATE=$(BUILD_DATE) \
+	$(DOCKER_BUILD) --platform $(IMAGE_PLATFORM) $(IMAGE_BUILD_FLAGS) \
+	  -f $(IMAGES_DIR)/$*/Dockerfile $(build_args_$*) $(build_args_common) \
 	  -t $(IMAGES_REPO)/caec-$*:$(IMAGE_TAG) $(ROOT)
 
 push: ## Push the three images to the environment's Artifact Registry (platform.imageRepo of ENV, or IMAGE_REPO)
@@ -64,7 +74,14 @@ pin-gcs-connector: ## Download the GCS connector once (Docker + Maven Central) a
 	echo ">> images/pins.env: GCS_CONNECTOR_SHA256=$$sha (gcs-connector $(GCS_CONNECTOR_VERSION))"
 
 test-images: $(VENV)/helm/.synced ## Image tests: versions agree with the locks, Dockerfile rules, .dockerignore coverage
-	cd $(IMAGES_DIR) && $(VENV)/helm/bin/python -m pytest -q tests
+	cd $(IMAGES_DIR) && $(VENV)/helm/bin/python -m pytest -q -p no:cacheprovider tests --ignore=tests/test_images_docker.py
+
+# Builds need a Docker engine, which this target starts when none answers (root + dockerd) and stops after;
+# the bases come from debootstrap (no registry needed). Sizes and build times: .out/images/smoke.json.
+images-local: $(VENV)/helm/.synced $(VENV)/spark/.synced ## Build the three images here (local Debian base, Docker engine started if needed) and smoke-test them
+	cd $(IMAGES_DIR) && DOCKER=$(DOCKER) CAEC_SPARK_PYTHON=$(VENV)/spark/bin/python \
+	  $(VENV)/helm/bin/python -m pytest -v -rs -p no:cacheprovider tests/test_images_docker.py
+	@test ! -f $(ROOT)/.out/images/smoke.json || { echo ">> images: sizes (MB), build times (s), bases"; cat $(ROOT)/.out/images/smoke.json; }
 
 lint-images: $(VENV)/helm/.synced $(VENV)/tools/.synced ## Static Dockerfile lint: hadolint-equivalent rules (images/tests), checkov's Dockerfile checks, ruff/mypy
 	cd $(IMAGES_DIR) && $(VENV)/helm/bin/python -m pytest -q tests/test_dockerfile_lint.py

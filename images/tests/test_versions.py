@@ -25,11 +25,27 @@ def dockerfile_args(name: str) -> dict[str, str]:
     return build_args(parse(IMAGES_DIR / name / "Dockerfile"))
 
 
-def test_spark_base_image_is_the_locked_pyspark() -> None:
+def test_spark_image_is_the_locked_pyspark() -> None:
+    """Spark is the pyspark distribution synced from the lock; the build fails if its version differs."""
     args = dockerfile_args("spark")
     assert args["SPARK_VERSION"] == lock("spark")["pyspark"]
-    froms = [i.args for i in parse(IMAGES_DIR / "spark" / "Dockerfile") if i.keyword == "FROM"]
-    assert froms[-1] == "apache/spark:${SPARK_VERSION}-scala2.13-java17-python3-ubuntu"
+    text = (IMAGES_DIR / "spark" / "Dockerfile").read_text()
+    assert "uv pip sync --no-cache --python /opt/venv/bin/python /build/requirements.lock" in text
+    assert 'print(pyspark.__version__)\')" = "${SPARK_VERSION}"' in text
+
+
+@pytest.mark.parametrize("name", ["spark", "dbt", "airflow"])
+def test_every_image_builds_on_the_one_base_argument(name: str) -> None:
+    """Each stage that is not the Maven download starts FROM ${BASE_IMAGE} (public or local stand-in), whose
+    default is the Debian suite that images/scripts/local-base.sh makes by default (Python 3.11, JDK 17)."""
+    instructions = parse(IMAGES_DIR / name / "Dockerfile")
+    froms = [i.args.split()[0] for i in instructions if i.keyword == "FROM"]
+    assert froms[-1] == "${BASE_IMAGE}"
+    assert {f for f in froms if not f.startswith(("maven:", "gcs-connector-"))} == {"${BASE_IMAGE}"}
+    suite = re.search(
+        r'^suite="\$\{1:-(\w+)\}"', (IMAGES_DIR / "scripts" / "local-base.sh").read_text(), re.M
+    )
+    assert suite and dockerfile_args(name)["BASE_IMAGE"] == f"debian:{suite.group(1)}-slim"
 
 
 def test_spark_connector_pin_matches_pins_env() -> None:
@@ -68,9 +84,15 @@ def test_airflow_base_image_is_the_locked_airflow() -> None:
     args = dockerfile_args("airflow")
     assert args["AIRFLOW_VERSION"] == versions["apache-airflow"]
     text = (IMAGES_DIR / "airflow" / "Dockerfile").read_text()
-    assert "--constraint /tmp/caec/requirements.lock" in text
+    assert "uv pip sync --no-cache --python /opt/venv/bin/python /build/requirements.lock" in text
     for provider in ("apache-airflow-providers-cncf-kubernetes", "apache-airflow-providers-standard"):
-        assert provider in versions and provider in text
+        assert provider in versions
+
+
+def test_airflow_image_extras_are_not_in_the_lock() -> None:
+    """images/airflow/image-extras.lock only adds what the lock lacks (it must not fight the lock)."""
+    extras = lock_versions(IMAGES_DIR / "airflow" / "image-extras.lock")
+    assert extras and not set(extras) & set(lock("airflow"))
 
 
 def test_airflow_helm_values_run_the_same_airflow() -> None:
@@ -88,3 +110,19 @@ def test_image_uids_match_the_pod_security_contexts() -> None:
         users = [i.args for i in parse(IMAGES_DIR / name / "Dockerfile") if i.keyword == "USER"]
         finals[name] = users[-1].split(":")[0]
     assert finals == {"spark": uids["SPARK_UID"], "dbt": uids["DBT_UID"]}
+
+
+def test_build_stages_share_their_first_layers() -> None:
+    """The three `build` stages start with the same instructions on purpose (Dockerfiles cannot include a
+    common file): identical text is what lets BuildKit build that layer once for all three images."""
+    heads = []
+    for name in ("spark", "dbt", "airflow"):
+        instructions = parse(IMAGES_DIR / name / "Dockerfile")
+        start = next(
+            i for i, ins in enumerate(instructions) if ins.keyword == "FROM" and ins.args.endswith("AS build")
+        )
+        stage = instructions[start:]
+        end = next(i for i, ins in enumerate(stage) if ins.keyword == "COPY")
+        heads.append([(ins.keyword, ins.args) for ins in stage[:end]])
+    assert heads[0] == heads[1] == heads[2]
+    assert any(k == "RUN" and "uv==${UV_VERSION}" in a for k, a in heads[0])
