@@ -21,6 +21,7 @@ TAG_PINNED = {"helm/kind-action": "v1.14.0", "google-github-actions/get-gke-cred
 # component still in progress) the check skips with a message; once it exists the target must be there.
 TARGET_OWNERS = {
     "images": "images/images.mk",
+    "images-local": "images/images.mk",
     "push": "images/images.mk",
     "test-helm": "helm/helm.mk",
     "helm-upgrade": "helm/helm.mk",
