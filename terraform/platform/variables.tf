@@ -26,3 +26,15 @@ variable "persona_groups" {
   type        = map(string)
   default     = {}
 }
+
+variable "retention_days" {
+  description = "Days kept per layer: the env root's retention_days literal, else modules/platform's default (scripts/tfcontract.py reads them from the HCL). null: names only (governance doc, naming tests)."
+  type = object({
+    raw        = number
+    staging    = number
+    quarantine = number
+    marts      = number
+    audit      = number
+  })
+  default = null
+}
