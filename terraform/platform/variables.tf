@@ -28,13 +28,7 @@ variable "persona_groups" {
 }
 
 variable "retention_days" {
-  description = "Days kept per layer: the env root's retention_days literal, else modules/platform's default (scripts/tfcontract.py reads them from the HCL). null: names only (governance doc, naming tests)."
-  type = object({
-    raw        = number
-    staging    = number
-    quarantine = number
-    marts      = number
-    audit      = number
-  })
-  default = null
+  description = "Days kept per layer: the env root's retention_days literal, else modules/platform's default (scripts/tfcontract.py reads them from the HCL). Typed by modules/names (one declaration of the layers). null: names only (governance doc, naming tests)."
+  type        = any
+  default     = null
 }
