@@ -22,6 +22,13 @@ KUBE_CONTEXT ?=
 # auto: render/diff the upstream charts when their repos are reachable, warn otherwise; 1: require; 0: skip.
 UPSTREAM ?= auto
 HELM_TIMEOUT ?= 15m
+# PII policy tag ids (CAEC_BQ_POLICY_TAGS) exist only after `terraform apply`, so they are read at deploy
+# time from the env root's state; POLICY_TAGS_JSON='{"pseudonymous_id": "projects/..."}' overrides (CI:
+# a GitHub variable; no state at hand). An ENV without a Terraform root (kind, example) gets none.
+TERRAFORM ?= terraform
+POLICY_TAGS_JSON ?=
+TF_ENV_ROOT = $(ROOT)/terraform/envs/$(ENV)
+POLICY_TAGS_CMD = $(if $(POLICY_TAGS_JSON),printf '%s' '$(POLICY_TAGS_JSON)',$(if $(wildcard $(TF_ENV_ROOT)/main.tf),$(TERRAFORM) -chdir=$(TF_ENV_ROOT) output -json pii_policy_tag_ids,echo '{}'))
 
 PLATFORM_RELEASE := caec-platform
 PLATFORM_NS := caec-airflow
@@ -83,10 +90,12 @@ lint-helm: $(VENV)/helm/.synced $(VENV)/tools/.synced helm-tool ## helm lint --s
 	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(HELM_PY) $(HELM_DIR)/scripts $(HELM_DIR)/tests $(HELM_DIR)/caec-platform/files
 
 # The venv is synced from inside the recipe with its chatter on stderr: helm-template's stdout is YAML only.
+# terraform's stdout is captured (the JSON); its stderr says why when there is no state.
 helm-overlays:
 	@$(MAKE) -s $(VENV)/helm/.synced >&2
-	@$(HELM_PY) $(HELM_DIR)/scripts/overlay.py --platform $(PLATFORM_FILE) --out-dir $(HELM_OUT) \
-	  --image-tag $(IMAGE_TAG) $(if $(IMAGE_REPO),--image-repo $(IMAGE_REPO))
+	@tags=$$($(POLICY_TAGS_CMD)) || { echo "helm-overlays: no PII policy tag ids for ENV=$(ENV): the Terraform output pii_policy_tag_ids of $(TF_ENV_ROOT) is unavailable (run 'terraform init' and 'terraform apply' there), or pass POLICY_TAGS_JSON='<that output as JSON>'" >&2; exit 1; }; \
+	$(HELM_PY) $(HELM_DIR)/scripts/overlay.py --platform $(PLATFORM_FILE) --out-dir $(HELM_OUT) \
+	  --image-tag $(IMAGE_TAG) $(if $(IMAGE_REPO),--image-repo $(IMAGE_REPO)) --policy-tags-json "$$tags"
 
 # Prints YAML only on stdout (progress goes to stderr), so it can be piped into validators.
 helm-template: helm-tool helm-overlays ## Render all three releases for ENV (upstream charts when reachable): make helm-template ENV=dev

@@ -74,3 +74,14 @@ def test_dbt_pod_backfill_range_and_shared_volume(monkeypatch: pytest.MonkeyPatc
     assert [v.persistent_volume_claim.claim_name for v in pod.spec.volumes] == ["caec-data"]
     assert [(m.name, m.mount_path) for m in container.volume_mounts] == [("caec-data", "/data")]
     assert container.image == "caec/caec-dbt:e2e"
+
+
+def test_dbt_pod_carries_the_policy_tag_ids_of_the_configmap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CAEC_BQ_POLICY_TAGS (ConfigMap, from Terraform's pii_policy_tag_ids) reaches dbt's environment,
+    where the models' policy_tags read it; without it dbt still gets a JSON object."""
+    tags = {"pseudonymous_id": "projects/my-project/locations/eu/taxonomies/1/policyTags/2"}
+    pod = build_pod(monkeypatch, {**GKE_ENV, "CAEC_BQ_POLICY_TAGS": json.dumps(tags)})
+    (container,) = pod.spec.containers
+    assert json.loads({e.name: e.value for e in container.env}["CAEC_BQ_POLICY_TAGS"]) == tags
+    (container,) = build_pod(monkeypatch, {**GKE_ENV, "CAEC_BQ_POLICY_TAGS": ""}).spec.containers
+    assert {e.name: e.value for e in container.env}["CAEC_BQ_POLICY_TAGS"] == "{}"

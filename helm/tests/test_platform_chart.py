@@ -237,6 +237,27 @@ def test_spark_pool_placement_flows_into_the_configmap(
         )
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_retention_days_flow_into_the_configmap(env: str, rendered: dict[str, list[dict[str, Any]]]) -> None:
+    """platform.retentionDays (Terraform retention_days) becomes CAEC_RETENTION_DAYS, the variable the DAG
+    config and `make run`'s retention step read."""
+    days = platform(env)["retentionDays"]
+    assert set(days) == {"raw", "staging", "quarantine", "marts", "audit"}
+    data = one(rendered[env], "ConfigMap", "caec-pipeline-config")["data"]
+    assert json.loads(data["CAEC_RETENTION_DAYS"]) == days
+    if env == "kind":
+        assert set(days.values()) == {0}, "kind keeps everything (no Terraform policy)"
+
+
+def test_policy_tags_value_becomes_json_in_the_configmap(rendered: dict[str, list[dict[str, Any]]]) -> None:
+    """pipeline.bqPolicyTags (make passes Terraform's pii_policy_tag_ids) -> CAEC_BQ_POLICY_TAGS."""
+    tags = {"pseudonymous_id": "projects/my-project/locations/eu/taxonomies/1/policyTags/2"}
+    docs = render_platform("example", "--set-json", f"pipeline.bqPolicyTags={json.dumps(tags)}")
+    assert json.loads(one(docs, "ConfigMap", "caec-pipeline-config")["data"]["CAEC_BQ_POLICY_TAGS"]) == tags
+    for env in ENVS:  # committed values carry no ids (they exist only after terraform apply)
+        assert one(rendered[env], "ConfigMap", "caec-pipeline-config")["data"]["CAEC_BQ_POLICY_TAGS"] == ""
+
+
 def test_image_tag_flows_into_the_configmap() -> None:
     docs = render_platform("example", "--set", "pipeline.imageTag=0123abcd")
     assert one(docs, "ConfigMap", "caec-pipeline-config")["data"]["CAEC_IMAGE_TAG"] == "0123abcd"
@@ -336,6 +357,13 @@ def test_pod_check_catches_a_root_pod() -> None:
         (["--set", "platform.sparkPool.tolerations[0].effect=Sometimes"], "sparkPool/tolerations/0/effect"),
         (["--set", "platform.sparkPool.nodeSelector.caec\\.io/pool=not valid"], "sparkPool/nodeSelector"),
         (["--set", "platform.sparkPool.nodeSelector=null"], "sparkPool"),
+        (["--set", "platform.retentionDays.raw=-1"], "retentionDays/raw"),
+        (["--set", "platform.retentionDays=null"], "retentionDays"),
+        (["--set", "pipeline.bqPolicyTags.pseudonymous_id=caec-dev-pii/x"], "bqPolicyTags/pseudonymous_id"),
+        (
+            ["--set", "pipeline.bqPolicyTags.Bad-Key=projects/p/locations/eu/taxonomies/1/policyTags/2"],
+            "Bad-Key",
+        ),
     ],
 )
 def test_schema_rejects_bad_values(override: list[str], message: str) -> None:

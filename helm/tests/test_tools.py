@@ -50,7 +50,8 @@ def test_overlay_sets_image_and_tag(tmp_path: Path) -> None:
     airflow = yaml.safe_load((tmp_path / "airflow.overlay.yaml").read_text())
     assert airflow == {"images": {"airflow": {"repository": f"{repo}/caec-airflow", "tag": "abc123"}}}
     ours = yaml.safe_load((tmp_path / "caec-platform.overlay.yaml").read_text())
-    assert ours == {"pipeline": {"imageTag": "abc123"}}
+    # No policy tag ids given (kind, example): an explicit empty map, not the previous release's value.
+    assert ours == {"pipeline": {"imageTag": "abc123", "bqPolicyTags": {}}}
 
 
 def test_overlay_repo_override_reaches_both_releases(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ helm-pull-charts`, where the chart repos are reachable) or else the packaged cha
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import shlex
@@ -28,6 +29,12 @@ PULLED_CHARTS = ROOT / ".tools" / "charts"
 TEST_IMAGE_TAG = "0123abcd"
 AIRFLOW_PYTHON = ROOT / ".venv" / "airflow" / "bin" / "python"
 SPARK_TEMPLATE = ROOT / "airflow" / "dags" / "templates" / "sparkapplication.yaml"
+# Policy tag ids exist only in a Terraform state; the render tests give environments with a Terraform root
+# these (shaped like google_data_catalog_policy_tag ids) through the make override POLICY_TAGS_JSON.
+TEST_POLICY_TAGS = {
+    "pseudonymous_id": "projects/my-project/locations/eu/taxonomies/1234567890/policyTags/111",
+    "raw_record": "projects/my-project/locations/eu/taxonomies/1234567890/policyTags/222",
+}
 
 
 @dataclass(frozen=True)
@@ -122,14 +129,22 @@ def parse_upgrades(dry_run: str) -> list[Release]:
     return releases
 
 
+def policy_tags_override(env: str) -> list[str]:
+    """POLICY_TAGS_JSON=... for envs with a Terraform root (make reads their state otherwise)."""
+    if (ROOT / "terraform" / "envs" / env).is_dir():
+        return [f"POLICY_TAGS_JSON={json.dumps(TEST_POLICY_TAGS)}"]
+    return []
+
+
 def helm_upgrade_releases(env: str, archives: dict[str, ChartArchive]) -> list[Release]:
     """What `make helm-upgrade ENV=env` would install, with the upstream charts taken from `archives`."""
-    _make("helm-overlays", f"ENV={env}", f"IMAGE_TAG={TEST_IMAGE_TAG}")
+    _make("helm-overlays", f"ENV={env}", f"IMAGE_TAG={TEST_IMAGE_TAG}", *policy_tags_override(env))
     dry = _make(
         "-n",
         "helm-upgrade",
         f"ENV={env}",
         f"IMAGE_TAG={TEST_IMAGE_TAG}",
+        *policy_tags_override(env),
         f"HELM={helm_bin()}",
         f"AIRFLOW_CHART_REF={archives['airflow'].path}",
         f"SPARK_OPERATOR_CHART_REF={archives['spark-operator'].path}",

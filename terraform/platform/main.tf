@@ -6,4 +6,5 @@ module "names" {
   env               = var.env
   bigquery_location = var.bigquery_location
   persona_groups    = var.persona_groups
+  retention_days    = var.retention_days
 }

@@ -26,3 +26,9 @@ variable "persona_groups" {
   type        = map(string)
   default     = {}
 }
+
+variable "retention_days" {
+  description = "Days kept per layer: the env root's retention_days literal, else modules/platform's default (scripts/tfcontract.py reads them from the HCL). Typed by modules/names (one declaration of the layers). null: names only (governance doc, naming tests)."
+  type        = any
+  default     = null
+}

@@ -40,6 +40,7 @@ PLATFORM_KEYS = (
     "bigqueryLocation",
     "imageRepo",
     "sparkPool",
+    "retentionDays",
 )
 # Inputs of modules/platform that names depend on (= the variables of terraform/platform). `env` comes
 # from the env root's main.tf, the others from its terraform.tfvars (a test checks the roots pass them on).
@@ -102,8 +103,30 @@ def platform_call(env: str) -> dict[str, Any]:
     raise ValueError(f'{ENVS_DIR / env / "main.tf"} has no `module "platform"` call')
 
 
+def platform_input(env: str, name: str) -> Any:
+    """A modules/platform input as envs/<env> passes it: the literal of its `module "platform"` call
+    (a `var.X` reference is looked up in its terraform.tfvars), else the module's default."""
+    call = platform_call(env)
+    if name in call:
+        value = call[name]
+        if isinstance(value, str) and value.startswith("${"):
+            ref = value[2:-1]
+            if not ref.startswith("var.") or ref[4:] not in read_tfvars(env):
+                raise ValueError(
+                    f"envs/{env}/main.tf passes {name} = {value}: only literals and tfvars variables "
+                    "can be evaluated offline"
+                )
+            return read_tfvars(env)[ref[4:]]
+        return value
+    for block in load_hcl(MODULES_DIR / "platform" / "variables.tf").get("variable", []):
+        if name in block:
+            return unwrap(block[name].get("default"))
+    raise ValueError(f"modules/platform has no variable {name}")
+
+
 def name_inputs(env: str) -> dict[str, Any]:
-    """What the names module takes for an env: tfvars values plus the env name of the root's main.tf."""
+    """What the names module takes for an env: tfvars values plus the env name of the root's main.tf,
+    and the retention policy as modules/platform gets it (stated once there or in the env root)."""
     tfvars = read_tfvars(env)
     missing = [k for k in ("project_id", "region") if k not in tfvars]
     if missing:
@@ -113,7 +136,11 @@ def name_inputs(env: str) -> dict[str, Any]:
         raise ValueError(
             f"{ENVS_DIR / env / 'main.tf'} sets env = {declared!r}; it must be {env!r} (its directory)"
         )
-    return {"env": env, **{k: tfvars[k] for k in NAME_INPUTS if k in tfvars and k != "env"}}
+    return {
+        "env": env,
+        **{k: tfvars[k] for k in NAME_INPUTS if k in tfvars and k != "env"},
+        "retention_days": platform_input(env, "retention_days"),
+    }
 
 
 def terraform_binary() -> str:

@@ -57,9 +57,19 @@ def test_docs_example_is_what_the_names_module_derives() -> None:
             "region": example["region"],
             "env": example["env"],
             "bigquery_location": example["bigqueryLocation"],
+            "retention_days": example["retentionDays"],
         }
     )["platform"]
     assert derived == example
+    # The example is dev's: its days are dev's one statement, not numbers of their own.
+    assert example["retentionDays"] == literal_retention("dev")
+
+
+def test_example_values_file_has_devs_retention() -> None:
+    """helm/values/caec-platform/example.platform.yaml mirrors dev: same days as envs/dev/main.tf."""
+    example = yaml.safe_load(platform_values.values_path("example").read_text(encoding="utf-8"))
+    assert example["platform"]["env"] == "dev"
+    assert example["platform"]["retentionDays"] == literal_retention("dev")
 
 
 def test_names_differ_between_envs(env_outputs: dict[str, dict[str, Any]]) -> None:
@@ -161,3 +171,45 @@ def test_platform_values_check_mode_reports_drift(tmp_path: Path, monkeypatch: p
     assert platform_values.main(["--check", "dev"]) == 1
     (tmp_path / "dev.platform.yaml").write_text(platform_values.render("dev"), encoding="utf-8")
     assert platform_values.main(["--check", "dev"]) == 0
+
+
+def literal_retention(env: str) -> dict[str, int]:
+    """Retention as Terraform applies it, read straight from the HCL: the env root's literal in its
+    `module "platform"` call, else modules/platform's default (the one statement of the numbers)."""
+    import hcl2
+    from tfcontract import unwrap
+
+    def blocks(path: Path, kind: str) -> list[dict[str, Any]]:
+        with path.open(encoding="utf-8") as handle:
+            found: list[dict[str, Any]] = hcl2.load(handle).get(kind, [])
+        return found
+
+    for block in blocks(REPO_ROOT / "terraform" / "envs" / env / "main.tf", "module"):
+        if "platform" in block and "retention_days" in block["platform"]:
+            return dict(unwrap(block["platform"]["retention_days"]))
+    for block in blocks(MODULES_DIR / "platform" / "variables.tf", "variable"):
+        if "retention_days" in block:
+            return dict(unwrap(block["retention_days"]["default"]))
+    raise AssertionError("modules/platform has no retention_days variable")
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_retention_days_flow_into_the_platform_values(
+    env: str, env_outputs: dict[str, dict[str, Any]]
+) -> None:
+    """retentionDays of the values file (-> CAEC_RETENTION_DAYS) is what GCS and BigQuery apply: dev's
+    literal in envs/dev/main.tf, prod's the module default; the drift test above then covers it."""
+    expected = literal_retention(env)
+    assert set(expected) == {"raw", "staging", "quarantine", "marts", "audit"}
+    assert env_outputs[env]["platform"].get("retentionDays") == expected
+    values = yaml.safe_load(platform_values.values_path(env).read_text(encoding="utf-8"))
+    assert values["platform"].get("retentionDays") == expected
+
+
+def test_retention_is_not_restated_in_the_names_module_or_the_values_script() -> None:
+    """No second statement of the days: names takes them as an input without default, the script reads HCL."""
+    names_vars = (MODULES_DIR / "names" / "variables.tf").read_text(encoding="utf-8")
+    block = names_vars.split('variable "retention_days"', 1)[1].split("\nvariable ", 1)[0]
+    assert "default" not in block.replace("no default", "")
+    platform = (MODULES_DIR / "platform" / "main.tf").read_text(encoding="utf-8")
+    assert re.search(r"retention_days\s*=\s*var\.retention_days\n", platform)

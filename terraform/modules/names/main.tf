@@ -81,5 +81,8 @@ locals {
     bigqueryLocation = var.bigquery_location
     imageRepo        = local.image_repo
     sparkPool        = local.spark_pool
+    # Not a name but the environment's retention policy (modules/platform retention_days): it travels
+    # with the names so the chart's CAEC_RETENTION_DAYS is exactly what GCS and BigQuery apply.
+    retentionDays = var.retention_days
   }
 }

@@ -49,3 +49,14 @@ variable "persona_groups" {
     error_message = "persona_groups keys must be platform_engineer, data_engineer, analyst or data_steward, and every value must be a group (group:name@domain)."
   }
 }
+
+variable "retention_days" {
+  description = "Days kept per data layer (raw, staging, quarantine, marts, audit; 0 = keep), carried into the platform object (retentionDays -> CAEC_RETENTION_DAYS). Stated and validated once, as modules/platform's retention_days; no default here, so nothing restates the numbers. null only where names are evaluated without an environment (governance doc, naming tests)."
+  type = object({
+    raw        = number
+    staging    = number
+    quarantine = number
+    marts      = number
+    audit      = number
+  })
+}

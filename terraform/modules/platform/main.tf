@@ -48,6 +48,7 @@ module "names" {
   env               = var.env
   bigquery_location = var.bigquery_location
   persona_groups    = var.persona_groups
+  retention_days    = var.retention_days
 }
 
 module "network" {
@@ -186,6 +187,9 @@ locals {
     bigqueryLocation = module.bigquery.location
     imageRepo        = module.artifact_registry.image_repo
     sparkPool        = module.gke.spark_pool
+    # The policy input itself: the storage and bigquery modules apply it (bucket_retention and
+    # partition_expiration_days above) but export no per-layer days to rebuild it from.
+    retentionDays = var.retention_days
   }
 }
 

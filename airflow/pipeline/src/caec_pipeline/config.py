@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from caec_pipeline.retention import parse_retention_days
+
 log = logging.getLogger(__name__)
 
 MODES = ("local", "kubernetes")
@@ -36,6 +38,9 @@ _LABEL_KEY = re.compile(
     rf"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?{_LABEL_NAME}$"
 )
 _LABEL_VALUE = re.compile(rf"^({_LABEL_NAME})?$")
+# Data Catalog policy tag resource names (Terraform output pii_policy_tag_ids) and their keys.
+_POLICY_TAG = re.compile(r"^projects/[^/]+/locations/[^/]+/taxonomies/[^/]+/policyTags/[^/]+$")
+_POLICY_TAG_KEY = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 TOLERATION_OPERATORS = ("Equal", "Exists")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 _TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
@@ -216,6 +221,28 @@ def parse_tolerations(name: str, raw: str) -> tuple[tuple[Toleration, ...], list
     return (tuple(tolerations), []) if not problems else ((), problems)
 
 
+def parse_policy_tags(name: str, raw: str) -> tuple[tuple[tuple[str, str], ...], list[str]]:
+    """``CAEC_BQ_POLICY_TAGS``: JSON tag key -> policy tag resource name -> sorted pairs, problems.
+
+    Empty means "no tags" (local, kind: DuckDB has no policy tags).
+    """
+    if not raw:
+        return (), []
+    fix = (
+        f"set {name} to the env root's `terraform output -json pii_policy_tag_ids`, e.g. "
+        '{"pseudonymous_id": "projects/P/locations/L/taxonomies/T/policyTags/N"}, or leave it empty'
+    )
+    data, problems = _load_json(name, raw, dict, "a JSON object", fix)
+    if problems:
+        return (), problems
+    problems = [
+        f"{name}: {key!r} -> {value!r} is not a tag key -> projects/.../policyTags/... name: {fix}"
+        for key, value in data.items()
+        if not _POLICY_TAG_KEY.match(key) or not isinstance(value, str) or not _POLICY_TAG.match(value)
+    ]
+    return ((), problems) if problems else (tuple(sorted(data.items())), [])
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """Resolved pipeline configuration (every default applied). Build it with :meth:`from_env`."""
@@ -246,6 +273,9 @@ class PipelineConfig:
     # Spark pods' placement (driver and executors): the Spark node pool's label and taint on GKE.
     spark_node_selector: tuple[tuple[str, str], ...] = ()
     spark_tolerations: tuple[Toleration, ...] = ()
+    # PII policy tag ids (BigQuery column security) and retention days per layer, from Terraform.
+    bq_policy_tags: tuple[tuple[str, str], ...] = ()
+    retention_days: tuple[tuple[str, int], ...] = ()
     identity_salt: str = DEV_IDENTITY_SALT
 
     # ------------------------------------------------------------------ construction
@@ -292,6 +322,14 @@ class PipelineConfig:
         problems.extend(found)
         tolerations, found = parse_tolerations("CAEC_SPARK_TOLERATIONS", get("CAEC_SPARK_TOLERATIONS"))
         problems.extend(found)
+        policy_tags, found = parse_policy_tags("CAEC_BQ_POLICY_TAGS", get("CAEC_BQ_POLICY_TAGS"))
+        problems.extend(found)
+        retention_days: tuple[tuple[str, int], ...] = ()
+        try:
+            # The parser of `make run`'s retention step (caec_pipeline.retention): one reading of the days.
+            retention_days = tuple(sorted(parse_retention_days(get("CAEC_RETENTION_DAYS")).items()))
+        except ValueError as exc:
+            problems.append(str(exc))
         duckdb = Path(get("CAEC_DUCKDB_PATH", str(data_dir / "warehouse" / "caec.duckdb")))
         cfg_values: dict[str, Any] = {
             "repo_root": root,
@@ -319,6 +357,8 @@ class PipelineConfig:
             "shared_volume_claim": get("CAEC_SHARED_VOLUME_CLAIM"),
             "spark_node_selector": node_selector,
             "spark_tolerations": tolerations,
+            "bq_policy_tags": policy_tags,
+            "retention_days": retention_days,
             "identity_salt": salt or DEV_IDENTITY_SALT,
         }
         problems.extend(validate(cfg_values))
@@ -361,6 +401,8 @@ class PipelineConfig:
             "CAEC_SHARED_VOLUME_CLAIM": self.shared_volume_claim,
             "CAEC_SPARK_NODE_SELECTOR": _json_or_empty(self.node_selector),
             "CAEC_SPARK_TOLERATIONS": _json_or_empty(self.tolerations),
+            "CAEC_BQ_POLICY_TAGS": _json_or_empty(self.policy_tags),
+            "CAEC_RETENTION_DAYS": _json_or_empty(self.retention),
             "CAEC_IDENTITY_SALT": self.identity_salt,
         }
 
@@ -369,6 +411,8 @@ class PipelineConfig:
         out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
         out["spark_node_selector"] = _json_or_empty(self.node_selector)
         out["spark_tolerations"] = _json_or_empty(self.tolerations)
+        out["bq_policy_tags"] = _json_or_empty(self.policy_tags)
+        out["retention_days"] = _json_or_empty(self.retention)
         out["identity_salt"] = "(development salt)" if self.uses_dev_salt else "(set)"
         return out
 
@@ -382,6 +426,16 @@ class PipelineConfig:
     def tolerations(self) -> list[dict[str, Any]]:
         """``tolerations`` of the Spark driver and executors; empty: no such field."""
         return [t.to_k8s() for t in self.spark_tolerations]
+
+    @property
+    def policy_tags(self) -> dict[str, str]:
+        """PII policy tag resource names by tag key (dbt's policy_tags on BigQuery); empty: none."""
+        return dict(self.bq_policy_tags)
+
+    @property
+    def retention(self) -> dict[str, int]:
+        """Days kept per layer (raw, staging, quarantine, marts, audit; 0 = keep); empty: keep all."""
+        return dict(self.retention_days)
 
     # ------------------------------------------------------------------ derived names
     @property
@@ -451,7 +505,7 @@ class PipelineConfig:
         return self.image("airflow")
 
 
-def _json_or_empty(value: dict[str, str] | list[dict[str, Any]]) -> str:
+def _json_or_empty(value: Mapping[str, Any] | list[dict[str, Any]]) -> str:
     """Compact JSON for a ConfigMap-style variable; empty string for an empty value (= unset)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":")) if value else ""
 

@@ -211,6 +211,8 @@ def dbt_env(cfg: PipelineConfig) -> dict[str, str]:
         "CAEC_BQ_LOCATION": cfg.bq_location,
         "CAEC_BQ_STAGING_DATASET": cfg.bq_staging_dataset,
         "CAEC_BQ_MARTS_DATASET": cfg.bq_marts_dataset,
+        # Always a JSON object: the models run fromjson() on it, and "" would not parse.
+        "CAEC_BQ_POLICY_TAGS": json.dumps(cfg.policy_tags, sort_keys=True, separators=(",", ":")),
         # Plain logs: the runner parses dbt's lines, and pod logs have no terminal.
         "DBT_USE_COLORS": "false",
         # No phoning home from laptops, CI or pods.

@@ -3,10 +3,17 @@ variables {
   project_id = "my-project"
   region     = "europe-west1"
   env        = "dev"
+  # Any days: the module carries modules/platform's retention_days, it states none of its own.
+  retention_days = { raw = 1, staging = 2, quarantine = 3, marts = 4, audit = 0 }
 }
 
 run "names_follow_the_contract" {
   command = plan
+
+  assert {
+    condition     = output.platform.retentionDays == var.retention_days
+    error_message = "The platform object must carry the retention days it is given (CAEC_RETENTION_DAYS)."
+  }
 
   assert {
     condition     = output.log_metrics.days_published == "caec_dev_days_published" && length(output.log_metrics) == 4
