@@ -22,8 +22,8 @@ locals {
     ]
     spark = [
       { resource_type = "bucket", resource = "raw", role = "roles/storage.objectViewer", why = "reads the raw click logs" },
-      { resource_type = "bucket", resource = "staging", role = "roles/storage.objectUser", why = "writes events, sessions and manifests (partition overwrite deletes replaced files)" },
-      { resource_type = "bucket", resource = "quarantine", role = "roles/storage.objectUser", why = "writes rejected records with their reason (partition overwrite)" },
+      { resource_type = "bucket", resource = "staging", role = "roles/storage.objectUser", why = "writes events, sessions, manifests and the publish pointer; deletes versions garbage-collected after a newer one is published" },
+      { resource_type = "bucket", resource = "quarantine", role = "roles/storage.objectUser", why = "writes rejected records with their reason (new versions; old ones garbage-collected)" },
     ]
     dbt = [
       { resource_type = "bucket", resource = "staging", role = "roles/storage.objectViewer", why = "BigQuery reads the external Parquet tables with dbt's credentials" },

@@ -2,8 +2,8 @@
 # enforced, soft delete, retention and lifecycle per bucket (var.retention). Data buckets write their
 # access logs into the logs bucket.
 #   raw        source of truth: versioned (an overwritten or deleted file stays recoverable)
-#   staging    derived Parquet, rebuilt from raw by partition overwrite: no versioning (it would keep
-#              every overwritten partition) -- losing it costs a re-run, not data
+#   staging    derived Parquet, rebuilt from raw as new versions behind a pointer: no object versioning (it would keep
+#              every garbage-collected version) -- losing it costs a re-run, not data
 #   quarantine rejected records (may hold personal data): versioned, short life (90 days by default)
 #   logs       Airflow task logs and bucket access logs: retention lock, then coldline, then deletion
 locals {
