@@ -103,3 +103,18 @@ def clean_caec_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for key in [k for k in os.environ if k.startswith("CAEC_")]:
         monkeypatch.delenv(key, raising=False)
     yield
+
+
+def publish_manifests(staging: Path, docs: list[dict[str, Any]]) -> None:
+    """Publish run manifests as the Spark job does: the files, then the pointer naming them
+    (docs/data-contract.md, "The publish pointer"); the DQ gate reads only what the pointer names."""
+    folder = staging / "manifests"
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc in docs:
+        (folder / f"run_id={doc['run_id']}.json").write_text(json.dumps(doc))
+    rows = [{"dataset": "_pointer", "key": "1", "version": docs[-1]["run_id"], "status": "current"}]
+    rows += [
+        {"dataset": "manifests", "key": d["run_id"], "version": d["run_id"], "status": "current"}
+        for d in docs
+    ]
+    (staging / "_current.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))

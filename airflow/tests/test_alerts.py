@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, run_context
+from conftest import REPO_ROOT, publish_manifests, run_context
 
 from caec_airflow import DAG_ID
 from caec_airflow.alerts import (
@@ -203,11 +203,10 @@ def test_failing_local_run_alerts_with_the_failing_checks(tmp_path: Path, receiv
         }
     )
     cfg = PipelineConfig.from_env(env)
-    manifests = Path(cfg.staging_uri) / "manifests"
-    manifests.mkdir(parents=True)
-    for day, quarantined in ((FAILING_DAY, 20), (GOOD_DAY, 2)):
-        doc = manifest(day, quarantined=quarantined)
-        (manifests / f"run_id={doc['run_id']}.json").write_text(json.dumps(doc))
+    publish_manifests(
+        Path(cfg.staging_uri),
+        [manifest(day, quarantined=quarantined) for day, quarantined in ((FAILING_DAY, 20), (GOOD_DAY, 2))],
+    )
     subprocess.run([airflow_cli(), "db", "migrate"], check=True, env=env, stdout=subprocess.DEVNULL)
 
     assert dags_test_gate_and_publish(FAILING_DAY, env) != 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
-from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, run_context
+from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, publish_manifests, run_context
 
 from caec_airflow.gate import dq_gate, make_failure_callback, make_publish, resolve_notifier
 from caec_airflow.local import missing_local_days
@@ -37,16 +37,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def write_manifest(data_dir: Path, doc: dict[str, Any]) -> None:
-    """Publish a run's manifest as the Spark job does: the file, then the pointer naming it
-    (docs/data-contract.md, "The publish pointer")."""
-    folder = data_dir / "staging" / "manifests"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"run_id={doc['run_id']}.json").write_text(json.dumps(doc))
-    rows = [
-        {"dataset": "_pointer", "key": "1", "version": doc["run_id"], "status": "current"},
-        {"dataset": "manifests", "key": doc["run_id"], "version": doc["run_id"], "status": "current"},
-    ]
-    (data_dir / "staging" / "_current.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    publish_manifests(data_dir / "staging", [doc])
 
 
 def test_gate_passes_and_publish_writes_the_marker_and_notifies(data_dir: Path) -> None:
