@@ -30,6 +30,11 @@ MARTS_QUERY = """
 import duckdb, json, sys
 db, staging, day = sys.argv[1], sys.argv[2], sys.argv[3]
 con = duckdb.connect(db, read_only=True)
+# only the version the publish pointer names (docs/data-contract.md, "The publish pointer")
+PUBLISHED = (
+    " and v = (select version from read_json(?, format = 'newline_delimited') "
+    "where dataset = 'sessions' and status = 'current' and key = ?)"
+)
 def table(name):
     (schema,) = con.execute(
         "select table_schema from information_schema.tables where table_name = ?", [name]
@@ -43,13 +48,13 @@ out = {
         f"select sum(sessions) from {table('agg_daily_traffic')} where date_day = cast(? as date)", [day]
     ).fetchone() or [None])[0],
     "spark_sessions": con.execute(
-        "select count(*) from read_parquet(?, hive_partitioning = true) where session_date = cast(? as date)",
-        [staging + "/sessions/**/*.parquet", day],
+        "select count(*) from read_parquet(?, hive_partitioning = true) where session_date = cast(? as date)"
+        + PUBLISHED, [staging + "/sessions/**/*.parquet", day, staging + "/_current.jsonl", day],
     ).fetchone()[0],
     "spark_human_sessions": con.execute(
         "select count(*) from read_parquet(?, hive_partitioning = true) "
-        "where session_date = cast(? as date) and not is_bot",
-        [staging + "/sessions/**/*.parquet", day],
+        "where session_date = cast(? as date) and not is_bot"
+        + PUBLISHED, [staging + "/sessions/**/*.parquet", day, staging + "/_current.jsonl", day],
     ).fetchone()[0],
 }
 print(json.dumps(out))

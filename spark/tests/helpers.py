@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 from caec_spark.config import RulesConfig, RunConfig
 from caec_spark.jobs.generate import GenerateConfig, generate
 from caec_spark.jobs.sessionize import RunResult, run
+from caec_spark.publish import read_published
 
 START = dt.date(2026, 11, 1)
 
@@ -58,7 +59,10 @@ def run_job(
 
 
 def read(spark: SparkSession, out: Path | str, name: str) -> DataFrame:
-    return spark.read.parquet(f"{out}/{name}")
+    """The published partitions of one dataset, resolved through the pointer as every reader does."""
+    df = read_published(spark, str(out), name)
+    assert df is not None, f"nothing of {name} is published under {out}"
+    return df
 
 
 def with_rel_file(df: DataFrame) -> DataFrame:

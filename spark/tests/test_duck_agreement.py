@@ -33,7 +33,8 @@ SESSION_COLS = (
 def _rows(root: Path, name: str, cols: str) -> list[tuple[object, ...]]:
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    rel = f"read_parquet('{root}/{name}/*/*.parquet', hive_partitioning = false)"
+    # ** : the job's partitions hold one version folder each (one run), the comparator's none
+    rel = f"read_parquet('{root}/{name}/**/*.parquet', hive_partitioning = false)"
     return con.execute(f"SELECT {cols} FROM {rel} ORDER BY ALL").fetchall()
 
 

@@ -134,19 +134,58 @@ def test_select_keeps_the_latest_run_per_window_and_overlapping_windows() -> Non
     assert select_manifests([{"run_id": "nowindow"}], date(2026, 11, 2), date(2026, 11, 3)) == []
 
 
+def _pointer(root: Path, *run_ids: str) -> None:
+    """The Spark job's publish pointer naming these runs' manifests (docs/data-contract.md)."""
+    rows = [{"dataset": "_pointer", "key": "1", "version": run_ids[-1], "status": "current"}]
+    rows += [{"dataset": "manifests", "key": r, "version": r, "status": "current"} for r in run_ids]
+    rows += [{"dataset": "events", "key": "2026-11-02", "version": "zzz", "status": "retired"}]
+    (root / "_current.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+
 def test_load_manifests_from_a_local_staging_dir(tmp_path: Path) -> None:
     mdir = tmp_path / "manifests"
     mdir.mkdir()
     (mdir / "run_id=a.json").write_text(json.dumps(manifest("a")))
     (mdir / "run_id=b.json").write_text(json.dumps(manifest("b", "2026-11-09", "2026-11-10")))
     (mdir / "notes.txt").write_text("ignored")
+    _pointer(tmp_path, "a", "b")
     assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == ["a"]
     assert [
         m["run_id"] for m in load_manifests(f"file://{tmp_path}", date(2026, 11, 1), date(2026, 11, 30))
     ] == ["a", "b"]
     assert load_manifests(str(tmp_path / "nothing"), date(2026, 11, 2), date(2026, 11, 3)) == []
     (mdir / "run_id=c.json").write_text("{not json")
+    _pointer(tmp_path, "a", "b", "c")
     with pytest.raises(ManifestError, match=r"run_id=c.json .* not valid JSON"):
+        load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
+
+
+def test_a_manifest_the_pointer_does_not_name_is_not_judged(tmp_path: Path) -> None:
+    """A run killed while publishing wrote its manifest but not the pointer: its data is not what
+    readers see, so the gate judges the published run of that window, not the newer unpublished one."""
+    mdir = tmp_path / "manifests"
+    mdir.mkdir()
+    (mdir / "run_id=old.json").write_text(json.dumps(manifest("old", finished="2026-11-03T01:00:00Z")))
+    (mdir / "run_id=killed.json").write_text(json.dumps(manifest("killed", finished="2026-11-04T01:00:00Z")))
+    _pointer(tmp_path, "old")
+    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
+        "old"
+    ]
+    _pointer(tmp_path, "old", "killed")  # its pointer write: now it is the window's latest run
+    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
+        "killed"
+    ]
+    _pointer(tmp_path, "old", "gone")
+    with pytest.raises(ManifestError, match=r"names manifest run_id=gone\.json, which is missing"):
+        load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
+
+
+def test_manifests_without_a_pointer_are_the_old_layout(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "manifests" / "run_id=a.json").write_text(json.dumps(manifest("a")))
+    with pytest.raises(
+        ManifestError, match=r"no _current\.jsonl: it was written before versioned publishing"
+    ):
         load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
 
 

@@ -2,8 +2,9 @@
 
 Why: the dbt models must be tested before (and independently of) the Spark job, and a tiny dataset whose
 mart values are worked out by hand (see EXPECTED_* in test_marts.py) lets the tests assert exact numbers.
-The layout is exactly docs/data-contract.md: hive partitions `events/event_date=YYYY-MM-DD/*.parquet`,
-`sessions/session_date=...`, `quarantine/ingest_date=...`, `manifests/run_id=<id>.json`, UTC timestamps.
+The layout is exactly docs/data-contract.md: hive partitions with one version folder each
+`events/event_date=YYYY-MM-DD/v=<run_id>/*.parquet`, `sessions/session_date=...`, `quarantine/ingest_date=...`,
+`manifests/run_id=<id>.json`, UTC timestamps, and the publish pointer `_current.jsonl` naming them.
 
 Sessions (human unless noted; day = UTC date the session started):
   2024-06-01  s1 v1 organic/desktop  page_view, product_view p1, add_to_cart p1, purchase t1 50.0 (full funnel)
@@ -386,18 +387,35 @@ QUARANTINE_SCHEMA = pa.schema(
 )
 
 
-def write_partitioned(rows: list[dict[str, object]], schema: pa.Schema, root: Path, key: str) -> None:
-    """Write rows as Spark does: one directory per `key=value`, the key column not stored in the files."""
+def write_partitioned(
+    rows: list[dict[str, object]], schema: pa.Schema, root: Path, key: str, version: str = RUN_ID
+) -> list[str]:
+    """Write rows as the Spark job publishes them: one folder per `key=value` holding the version folder
+    `v=<version>`, the key column not stored in the files. Returns the partition values written."""
     parts: dict[object, list[dict[str, object]]] = {}
     for row in rows:
         parts.setdefault(row[key], []).append(row)
     file_schema = pa.schema([f for f in schema if f.name != key])
     for value, part in sorted(parts.items(), key=lambda kv: str(kv[0])):
-        directory = root / f"{key}={value}"
+        directory = root / f"{key}={value}" / f"v={version}"
         directory.mkdir(parents=True, exist_ok=True)
         table = pa.Table.from_pylist([{k: v for k, v in r.items() if k != key} for r in part], file_schema)
         pq.write_table(table, directory / "part-00000.snappy.parquet")
-    (root / "_SUCCESS").touch()
+    return [str(v) for v in sorted(parts, key=str)]
+
+
+def pointer_text(current: dict[str, dict[str, str]], run_ids: list[str], generation: int = 1) -> str:
+    """The publish pointer (docs/data-contract.md, "The publish pointer"): dataset -> {partition value:
+    version} of every published partition, and the published manifests' run ids."""
+    writer = run_ids[-1] if run_ids else ""
+    rows = [{"dataset": "_pointer", "key": str(generation), "version": writer, "status": "current"}]
+    rows += [
+        {"dataset": name, "key": value, "version": version, "status": "current"}
+        for name, versions in current.items()
+        for value, version in sorted(versions.items())
+    ]
+    rows += [{"dataset": "manifests", "key": r, "version": r, "status": "current"} for r in run_ids]
+    return "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
 
 
 def manifest(events: list[dict[str, object]], sessions: list[dict[str, object]]) -> dict[str, object]:
@@ -445,12 +463,18 @@ def manifest(events: list[dict[str, object]], sessions: list[dict[str, object]])
 def write_fixture(root: Path) -> Path:
     """Write the whole staging root (events/, sessions/, quarantine/, manifests/) and return it."""
     events, sessions = event_rows(), session_rows()
-    write_partitioned(events, EVENT_SCHEMA, root / "events", "event_date")
-    write_partitioned(sessions, SESSION_SCHEMA, root / "sessions", "session_date")
-    write_partitioned(quarantine_rows(), QUARANTINE_SCHEMA, root / "quarantine", "ingest_date")
+    published = {
+        "events": write_partitioned(events, EVENT_SCHEMA, root / "events", "event_date"),
+        "sessions": write_partitioned(sessions, SESSION_SCHEMA, root / "sessions", "session_date"),
+        "quarantine": write_partitioned(
+            quarantine_rows(), QUARANTINE_SCHEMA, root / "quarantine", "ingest_date"
+        ),
+    }
     (root / "manifests").mkdir(parents=True, exist_ok=True)
     # One line, as the Spark job writes it (BigQuery reads manifests as newline-delimited JSON).
     (root / "manifests" / f"run_id={RUN_ID}.json").write_text(json.dumps(manifest(events, sessions)) + "\n")
+    versions = {name: dict.fromkeys(values, RUN_ID) for name, values in published.items()}
+    (root / "_current.jsonl").write_text(pointer_text(versions, [RUN_ID]))
     return root
 
 

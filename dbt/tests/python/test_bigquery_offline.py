@@ -83,6 +83,9 @@ def test_every_data_test_is_valid_bigquery_sql(compiled: Path) -> None:
 def test_sources_are_external_tables_in_the_staging_dataset(compiled: Path) -> None:
     sql = compiled_nodes(compiled, "model")["stg_caec__events"]
     assert "`caec-ci`.`caec_ci_staging`.`ext_events`" in sql
+    # resolved through the publish pointer in the same query
+    assert "exists (select 1 from `caec-ci`.`caec_ci_staging`.`ext_current` as pointer" in sql
+    assert "pointer.version = staged.v" in sql
     assert "read_parquet" not in sql
 
 
@@ -145,7 +148,10 @@ def test_external_table_ddl_is_valid_bigquery(compiled: Path) -> None:
     analysis analyses/bigquery_external_tables.sql renders exactly what the hook runs."""
     ddl = compiled_nodes(compiled, "analysis")["bigquery_external_tables"]
     statements = [s for s in sqlglot.parse(ddl, read="bigquery") if s is not None]
-    assert len(statements) == 4, ddl
+    assert len(statements) == 5, ddl
     assert "hive_partition_uri_prefix = 'gs://caec-ci-caec-ci-staging/events'" in ddl
+    # partitions hold version folders: <partition>=D/v=<run_id>/ (docs/data-contract.md)
+    assert "with partition columns (event_date date, v string)" in ddl
+    assert "uris = ['gs://caec-ci-caec-ci-staging/_current.jsonl']" in ddl
     assert "uris = ['gs://caec-ci-caec-ci-quarantine/*.parquet']" in ddl
     assert "create or replace external table `caec-ci`.`caec_ci_staging`.`ext_manifests`" in ddl

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -189,58 +193,140 @@ def list_partitions(spark: SparkSession, uri: str, column: str) -> list[str]:
     )
 
 
-def publish_partitions(spark: SparkSession, staged_root: str, final_root: str, column: str) -> list[str]:
-    """Replace each final partition by its staged copy (dynamic partition overwrite, one rename each).
+def version_uri(root: str, column: str, value: str, version: str) -> str:
+    """Where one version of one partition lives: ``<root>/<column>=<value>/v=<version>``."""
+    return f"{root.rstrip('/')}/{column}={value}/v={version}"
 
-    Everything was already written completely under ``staged_root``; a failure before this point leaves
-    published data untouched, and a failure during it leaves every partition either old or new.
+
+def move_partitions(
+    spark: SparkSession, staged_root: str, final_root: str, column: str, version: str
+) -> list[str]:
+    """Move each staged partition to a new version folder of its final partition (nothing replaced).
+
+    The destinations are new folders no pointer references yet, so a move that is not atomic (GCS
+    renames object by object) or is cut short is invisible to readers; publishing is the pointer write.
     """
     values = list_partitions(spark, staged_root, column)
-    fs, final = _jvm_path(spark, final_root)
-    fs.mkdirs(final)
+    fs, _ = _jvm_path(spark, final_root)
     jvm = spark.sparkContext._jvm
     assert jvm is not None
     for v in values:
         src = jvm.org.apache.hadoop.fs.Path(f"{staged_root.rstrip('/')}/{column}={v}")
-        dst = jvm.org.apache.hadoop.fs.Path(f"{final_root.rstrip('/')}/{column}={v}")
+        dst = jvm.org.apache.hadoop.fs.Path(version_uri(final_root, column, v, version))
         if fs.exists(dst):
-            fs.delete(dst, True)
+            raise FileExistsError(f"{dst} exists: run ids must be unique within a staging root")
+        fs.mkdirs(dst.getParent())
         if not fs.rename(src, dst):
-            raise OSError(f"could not publish {src} -> {dst}")
+            raise OSError(f"could not move {src} -> {dst}")
     return values
 
 
-def write_text(spark: SparkSession, uri: str, text: str) -> None:
-    """Write a small text file (the manifest) atomically enough: write a temp name, then rename."""
-    fs, path = _jvm_path(spark, uri)
+def move_dir(spark: SparkSession, staged: str, final: str) -> None:
+    """Move a fully written staged directory to a new, unreferenced final place (never replacing one)."""
+    fs, dst = _jvm_path(spark, final)
     jvm = spark.sparkContext._jvm
     assert jvm is not None
-    tmp = jvm.org.apache.hadoop.fs.Path(uri + ".tmp")
-    fs.setWriteChecksum(False)  # no .crc side files next to manifests on local disk
-    out = fs.create(tmp, True)
+    if fs.exists(dst):
+        raise FileExistsError(f"{final} exists: run ids must be unique within a staging root")
+    fs.mkdirs(dst.getParent())
+    if not fs.rename(jvm.org.apache.hadoop.fs.Path(staged), dst):
+        raise OSError(f"could not move {staged} -> {final}")
+
+
+def _local_path(uri: str) -> Path | None:
+    """The local path of a plain path or file:// URI; None for remote stores (gs://)."""
+    for scheme in ("file://", "file:"):
+        if uri.startswith(scheme):
+            return Path(uri[len(scheme) :])
+    return None if "://" in uri else Path(uri)
+
+
+def read_text(spark: SparkSession, uri: str) -> str | None:
+    """The text of a small file, or None if it does not exist."""
+    fs, path = _jvm_path(spark, uri)
+    if not fs.exists(path):
+        return None
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    stream = fs.open(path)
+    try:
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))
+    finally:
+        stream.close()
+
+
+def write_text(spark: SparkSession, uri: str, text: str) -> None:
+    """Replace a small file atomically: readers see the old or the new content, never a partial one.
+
+    Locally: write a temporary file beside it, fsync, ``os.replace`` (rename(2) replaces atomically;
+    Hadoop's local rename refuses an existing target, and delete-then-rename has a gap with no file).
+    Elsewhere (gs://): one object written in one upload; GCS makes an overwrite visible atomically
+    when the upload completes (strongly consistent read-after-write), and a cut upload leaves the old
+    object.
+    """
+    local = _local_path(uri)
+    if local is not None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, local)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return
+    fs, path = _jvm_path(spark, uri)
+    out = fs.create(path, True)
     try:
         out.write(bytearray(text.encode("utf-8")))
     finally:
         out.close()
-    if fs.exists(path):
-        fs.delete(path, False)
-    fs.rename(tmp, path)
 
 
 def read_json(spark: SparkSession, uri: str) -> dict[str, Any]:
     """Read a small JSON file (used by tests and tools to read manifests by URI)."""
-    text = "\n".join(r.value for r in spark.read.text(uri, wholetext=True).collect())
+    text = read_text(spark, uri)
+    if text is None:
+        raise FileNotFoundError(uri)
     return dict(json.loads(text))
 
 
-def publish_dir(spark: SparkSession, staged: str, final: str) -> None:
-    """Move a fully written staged directory to its final place (replacing it)."""
-    fs, dst = _jvm_path(spark, final)
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    src = jvm.org.apache.hadoop.fs.Path(staged)
-    if fs.exists(dst):
-        fs.delete(dst, True)
-    fs.mkdirs(dst.getParent())
-    if not fs.rename(src, dst):
-        raise OSError(f"could not publish {staged} -> {final}")
+@dataclass(frozen=True)
+class Stale:
+    """A folder garbage collection may remove: its URI and the age of its newest file."""
+
+    uri: str
+    age: dt.timedelta
+
+
+def _newest_mtime_ms(fs: Any, path: Any) -> int:
+    """Newest modification time under ``path`` (files, recursively; the folder itself if empty).
+
+    Files, not the folder: an object store's folders have no reliable time of their own.
+    """
+    newest = 0
+    it = fs.listFiles(path, True)
+    while it.hasNext():
+        newest = max(newest, int(it.next().getModificationTime()))
+    return newest or int(fs.getFileStatus(path).getModificationTime())
+
+
+def list_folders(spark: SparkSession, glob: str, now: dt.datetime) -> list[Stale]:
+    """Folders matching ``glob`` with the age of their newest file at ``now`` (UTC)."""
+    fs, path = _jvm_path(spark, glob)
+    statuses = fs.globStatus(path) or []
+    now_ms = int(now.timestamp() * 1000)
+    return [
+        Stale(st.getPath().toString(), dt.timedelta(milliseconds=now_ms - _newest_mtime_ms(fs, st.getPath())))
+        for st in statuses
+        if st.isDirectory()
+    ]
+
+
+def glob_files(spark: SparkSession, glob: str) -> list[str]:
+    """Files (not folders) matching a glob URI."""
+    fs, path = _jvm_path(spark, glob)
+    return sorted(st.getPath().toString() for st in (fs.globStatus(path) or []) if st.isFile())

@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any
 
 from caec_pipeline.config import PipelineConfig, is_remote_uri, join_uri, local_path
+from caec_pipeline.pointer import POINTER_NAME, PointerError, load_published, read_text
 
 COUNT_KEYS = ("read", "valid", "quarantined", "filtered", "human", "bot", "late", "sessions")
 
@@ -189,45 +190,46 @@ def select_manifests(manifests: Iterable[dict[str, Any]], start: date, end: date
     return [latest[w] for w in sorted(latest)]
 
 
-def read_manifest_texts(manifests_uri: str) -> list[tuple[str, str]]:
-    """(name, JSON text) of every manifest under ``manifests_uri`` (local path, file:// or gs://)."""
-    if is_remote_uri(manifests_uri):
-        return _read_gcs(manifests_uri)
-    directory = local_path(manifests_uri)
-    if not directory.is_dir():
-        return []
-    return [(p.name, p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.json"))]
-
-
-def _read_gcs(uri: str) -> list[tuple[str, str]]:
-    if not uri.startswith("gs://"):
-        raise ManifestError(f"cannot read manifests from {uri!r}: only local paths and gs:// are supported")
-    try:
-        from google.cloud import storage
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ManifestError(
-            f"reading manifests from {uri} needs the google-cloud-storage package "
-            "(installed in the Airflow image); install it or point CAEC_STAGING_URI at a local path"
-        ) from exc
-    bucket_name, _, prefix = uri[len("gs://") :].partition("/")
-    client = storage.Client()
-    out = []
-    for blob in client.list_blobs(bucket_name, prefix=prefix.rstrip("/") + "/"):
-        if blob.name.endswith(".json"):
-            out.append((blob.name.rsplit("/", 1)[-1], blob.download_as_text()))
-    return out
-
-
 def load_manifests(staging_uri: str, start: date, end: date) -> list[dict[str, Any]]:
-    """Manifests under ``<staging>/manifests/`` that count for ``[start, end)`` (see select_manifests)."""
-    parsed = []
-    for name, text in read_manifest_texts(join_uri(staging_uri, "manifests")):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ManifestError(
-                f"manifest {name} under {staging_uri}/manifests is not valid JSON: {exc}"
-            ) from exc
-        if isinstance(data, dict):
-            parsed.append(data)
+    """Published manifests that count for ``[start, end)`` (see select_manifests).
+
+    Published means named by the Spark job's pointer ``<staging>/_current.jsonl``
+    (:mod:`caec_pipeline.pointer`): the manifest of a run killed while publishing exists but is not
+    named, and its data is not what readers see, so the gate must not judge it either.
+    """
+    try:
+        state = load_published(staging_uri)
+        if state is None:
+            if _has_local_manifests(staging_uri):
+                raise ManifestError(
+                    f"{staging_uri} has manifests but no {POINTER_NAME}: it was written before versioned "
+                    "publishing; re-run the days into a new staging root (docs/data-contract.md)"
+                )
+            return []
+        parsed = []
+        for run_id in state.keys("manifests"):
+            name = f"run_id={run_id}.json"
+            text = read_text(join_uri(staging_uri, "manifests", name))
+            if text is None:
+                raise ManifestError(
+                    f"{POINTER_NAME} under {staging_uri} names manifest {name}, which is missing"
+                )
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ManifestError(
+                    f"manifest {name} under {staging_uri}/manifests is not valid JSON: {exc}"
+                ) from exc
+            if isinstance(data, dict):
+                parsed.append(data)
+    except PointerError as exc:
+        raise ManifestError(str(exc)) from exc
     return select_manifests(parsed, start, end)
+
+
+def _has_local_manifests(staging_uri: str) -> bool:
+    """Manifests without a pointer (the earlier layout); checked locally, where old roots live."""
+    if is_remote_uri(staging_uri):
+        return False
+    directory = local_path(join_uri(staging_uri, "manifests"))
+    return directory.is_dir() and any(directory.glob("*.json"))

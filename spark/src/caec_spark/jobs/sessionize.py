@@ -5,10 +5,12 @@ Stages (each logs a progress line on stderr):
   2 read   - numbered raw lines (splitter: gzip, encoding, corrupt and empty files)
   3 parse  - format parser -> canonical parsed record; validate -> quarantine reason
   4 route  - quarantine / filtered / window / look-back context
-  5 state  - previous visitor state (``_state/visitors/as_of=<start>``) or, without it, the look-back
+  5 state  - previous visitor state (``_state/visitors/as_of=<start>``, resolved through the publish
+             pointer) or, without it, the look-back
   6 sessionize + bots + sessions
   7 write  - everything staged under ``_tmp/<run_id>/``; reconcile counts
-  8 publish - replace exactly the produced partitions; manifest last
+  8 publish - produced partitions moved into new ``v=<run_id>`` folders, manifest, then the pointer
+             (the publish itself), then garbage collection (:mod:`caec_spark.publish`)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from caec_spark import io
+from caec_spark import publish as pub
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
 from caec_spark.log import progress
@@ -110,9 +113,13 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     rules = cfg.rules
     start_ts, end_ts = _ts(cfg.start), _ts(cfg.end)
     lookback_ts = start_ts - dt.timedelta(hours=cfg.lookback_hours)
-    state_root = join_uri(cfg.output_uri, "_state", "visitors")
-    prior_state_uri = join_uri(state_root, f"as_of={cfg.start.isoformat()}")
-    has_state = io.exists(spark, prior_state_uri)
+    # Every earlier output this run reads (state, previous day's events, earlier sessions) is resolved
+    # through the pointer read here, so the run builds on one published state even if another publishes.
+    pointer = pub.load_pointer(spark, cfg.output_uri)
+    pub.remove_stale_tmp(spark, cfg, started)
+    roots = pub.datasets(cfg)
+    prior_state_uri = pub.published_uri(pointer, pub.STATE, roots[pub.STATE], cfg.start.isoformat())
+    has_state = prior_state_uri is not None
     stage_root = join_uri(cfg.output_uri, "_tmp", cfg.run_id)
     q_stage_root = (
         join_uri(cfg.quarantine_root, "_tmp", cfg.run_id)
@@ -194,14 +201,14 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     # 5 state
     events_in = enrich(routed.where(F.col("route").isin("window", "context")), cfg.salt)
     anchors: DataFrame | None = None
-    if has_state:
+    if prior_state_uri is not None:
         anchors = spark.read.parquet(prior_state_uri)
         _stage(5, "state", f"continuing from visitor state {prior_state_uri}")
     else:
         _stage(
             5,
             "state",
-            f"no state at {prior_state_uri}: using a {cfg.lookback_hours} h look-back from {lookback_ts}",
+            f"no published state as of {cfg.start}: using a {cfg.lookback_hours} h look-back from {lookback_ts}",
         )
 
     # 6 sessionize
@@ -218,12 +225,10 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         *base_cols, "crawler", *state_cols
     )
     prev_day = cfg.start - dt.timedelta(days=1)
-    events_root = join_uri(cfg.output_uri, "events")
-    sessions_root = join_uri(cfg.output_uri, "sessions")
-    prev_events_uri = join_uri(events_root, f"event_date={prev_day.isoformat()}")
+    prev_events_uri = pub.published_uri(pointer, "events", roots["events"], prev_day.isoformat())
     old_prev_events: DataFrame | None = None
     rows = sessionized
-    if anchors is not None and io.exists(spark, prev_events_uri):
+    if anchors is not None and prev_events_uri is not None:
         # Earlier events of sessions continuing into the window come from the published previous day.
         old_prev_events = spark.read.parquet(prev_events_uri).withColumn("event_date", F.lit(prev_day))
         # Only a visitor's last session before the window (its anchor's) can continue into it: keep
@@ -280,8 +285,8 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     ]
     sessions_out = sessions
     for d in early_dates:
-        old_uri = join_uri(sessions_root, f"session_date={d.isoformat()}")
-        if io.exists(spark, old_uri):
+        old_uri = pub.published_uri(pointer, "sessions", roots["sessions"], d.isoformat())
+        if old_uri is not None:
             old = spark.read.parquet(old_uri).withColumn("session_date", F.lit(d)).select(*sessions.columns)
             sessions_out = sessions_out.unionByName(old.join(touched, "session_id", "left_anti"))
     _write(sessions_out, join_uri(stage_root, "sessions"), "session_date")
@@ -303,26 +308,13 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
 
     # 8 publish
     _stage(8, "publish", f"publishing into {cfg.output_uri}")
-    published = {
-        "events": io.publish_partitions(spark, staged_events, events_root, "event_date"),
-        "sessions": io.publish_partitions(
-            spark, join_uri(stage_root, "sessions"), sessions_root, "session_date"
-        ),
-        "quarantine": io.publish_partitions(spark, q_stage_root, cfg.quarantine_root, "ingest_date"),
+    staged = {
+        "events": [staged_events, join_uri(stage_root, "events_prev")],
+        "sessions": [join_uri(stage_root, "sessions")],
+        "quarantine": [q_stage_root],
     }
-    if old_prev_events is not None:
-        published["events"] = sorted(
-            set(published["events"])
-            | set(
-                io.publish_partitions(spark, join_uri(stage_root, "events_prev"), events_root, "event_date")
-            )
-        )
-    state_uri = join_uri(state_root, f"as_of={cfg.end.isoformat()}")
-    io.delete(spark, state_uri)
-    io.publish_dir(spark, join_uri(stage_root, "state"), state_uri)
-    io.delete(spark, stage_root)
-    if cfg.quarantine_uri:
-        io.delete(spark, q_stage_root)
+    published, entries = pub.move_versions(spark, cfg, staged)
+    entries.append(pub.move_state(spark, cfg, join_uri(stage_root, "state")))
     for df in (routed, all_rows, sessions):
         df.unpersist()
 
@@ -350,7 +342,12 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     }
     manifest_uri = join_uri(cfg.output_uri, "manifests", f"run_id={cfg.run_id}.json")
     # One line: BigQuery reads manifests as an external NEWLINE_DELIMITED_JSON table (DuckDB reads either).
+    # Readers see it only once the pointer names this run.
     io.write_text(spark, manifest_uri, json.dumps(manifest, sort_keys=True) + "\n")
+    pub.commit(spark, cfg, entries, pointer, dt.datetime.now(dt.UTC))
+    io.delete(spark, stage_root)
+    if cfg.quarantine_uri:
+        io.delete(spark, q_stage_root)
     _stage(8, "publish", f"done in {manifest['elapsed_s']}s; manifest {manifest_uri}")
     return RunResult(manifest=manifest, manifest_uri=manifest_uri, counts=counts)
 

@@ -1,0 +1,205 @@
+"""Publishing a run: versioned partition folders, then the pointer, then garbage collection.
+
+The order is what makes a publish atomic for readers (docs/sessionization.md, "Publishing and failure
+safety"): (1) move every staged partition into a new ``v=<run_id>`` folder nobody references, (2) write
+the run's manifest (invisible until referenced), (3) write the pointer (:mod:`caec_spark.pointer`): this
+one file write is the publish, (4) delete what the *previous* generation retired and folders of runs
+that died before their pointer write. A kill anywhere before (3) leaves the old pointer, so every
+reader still resolves the old versions, which nothing has touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from caec_spark import io
+from caec_spark.config import RunConfig, join_uri
+from caec_spark.log import progress
+from caec_spark.pointer import MANIFESTS, POINTER_NAME, Entry, Pointer, advance, parse
+
+# A staged or unreferenced folder whose newest file is older than this belongs to a run that died
+# (a daily run takes minutes; a 50M-event run under an hour): the next run removes it. Younger ones
+# may belong to a run still writing (Kubernetes runs days side by side) and are left alone.
+STALE_AFTER = dt.timedelta(hours=12)
+STATE = "state"
+
+
+class LayoutError(RuntimeError):
+    """The staging root was written in the layout before versioned partitions (no pointer)."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A versioned dataset: its root folder and hive partition column."""
+
+    root: str
+    column: str
+
+
+def datasets(cfg: RunConfig) -> dict[str, Dataset]:
+    """Every versioned dataset of a run's output (the pointer's ``dataset`` names)."""
+    return datasets_of(cfg.output_uri, cfg.quarantine_root)
+
+
+def datasets_of(output_uri: str, quarantine_root: str | None = None) -> dict[str, Dataset]:
+    return {
+        "events": Dataset(join_uri(output_uri, "events"), "event_date"),
+        "sessions": Dataset(join_uri(output_uri, "sessions"), "session_date"),
+        "quarantine": Dataset(quarantine_root or join_uri(output_uri, "quarantine"), "ingest_date"),
+        STATE: Dataset(join_uri(output_uri, "_state", "visitors"), "as_of"),
+    }
+
+
+def pointer_uri(output_uri: str) -> str:
+    return join_uri(output_uri, POINTER_NAME)
+
+
+def load_pointer(spark: SparkSession, output_uri: str) -> Pointer:
+    """The published state of ``output_uri``; the empty pointer for a new root.
+
+    A root that holds partitions in the earlier layout (files directly in ``event_date=D/``) and no
+    pointer is refused: readers resolve through the pointer and would see none of that data.
+    """
+    text = io.read_text(spark, pointer_uri(output_uri))
+    if text is not None:
+        return parse(text)
+    if io.glob_files(spark, join_uri(output_uri, "events", "event_date=*", "*.parquet")):
+        raise LayoutError(
+            f"{output_uri} holds partitions in the layout before versioned publishing (events/event_date=D/"
+            f"*.parquet) and no {POINTER_NAME}; readers would see none of it. Write to a new, empty "
+            "staging root and re-run the days you need (make run recreates data/staging), or migrate it "
+            "as docs/data-contract.md 'Migrating a staging root' describes."
+        )
+    return Pointer()
+
+
+def version_uri(ds: Dataset, key: str, version: str) -> str:
+    return io.version_uri(ds.root, ds.column, key, version)
+
+
+def published_uri(pointer: Pointer, ds_name: str, ds: Dataset, key: str) -> str | None:
+    """The folder of the published version of one partition (None: not published)."""
+    version = pointer.version(ds_name, key)
+    return None if version is None else version_uri(ds, key, version)
+
+
+def read_published(
+    spark: SparkSession, output_uri: str, name: str, quarantine_root: str | None = None
+) -> DataFrame | None:
+    """Every published partition of one dataset, with its partition column (None if none is published)."""
+    pointer = load_pointer(spark, output_uri)
+    ds = datasets_of(output_uri, quarantine_root)[name]
+    paths = [version_uri(ds, k, pointer.version(name, k) or "") for k in pointer.keys(name)]
+    if not paths:
+        return None
+    df = spark.read.option("basePath", ds.root).parquet(*paths)
+    return df.withColumn(ds.column, F.col(ds.column).cast("date")).drop("v")
+
+
+def remove_stale_tmp(spark: SparkSession, cfg: RunConfig, now: dt.datetime) -> list[str]:
+    """Delete ``_tmp/<run_id>`` folders of runs that died (older than :data:`STALE_AFTER`); logged."""
+    roots = {join_uri(cfg.output_uri, "_tmp"), join_uri(cfg.quarantine_root, "_tmp")}
+    removed = []
+    for root in sorted(roots):
+        for folder in io.list_folders(spark, join_uri(root, "*"), now):
+            if folder.uri.rstrip("/").endswith("/" + cfg.run_id) or folder.age < STALE_AFTER:
+                continue
+            io.delete(spark, folder.uri)
+            progress("gc", f"removed {folder.uri}: staged by a run that did not finish {folder.age} ago")
+            removed.append(folder.uri)
+    return removed
+
+
+def move_versions(
+    spark: SparkSession, cfg: RunConfig, staged: dict[str, list[str]]
+) -> tuple[dict[str, list[str]], list[Entry]]:
+    """Move staged partitions (dataset -> staged roots) into new ``v=<run_id>`` folders.
+
+    Returns the published partition values per dataset (for the manifest) and the pointer entries.
+    """
+    roots = datasets(cfg)
+    published: dict[str, list[str]] = {}
+    entries: list[Entry] = []
+    for name, staged_roots in staged.items():
+        ds = roots[name]
+        values: set[str] = set()
+        for staged_root in staged_roots:
+            values |= set(io.move_partitions(spark, staged_root, ds.root, ds.column, cfg.run_id))
+        published[name] = sorted(values)
+        entries += [Entry(name, v, cfg.run_id) for v in sorted(values)]
+    return published, entries
+
+
+def move_state(spark: SparkSession, cfg: RunConfig, staged: str) -> Entry:
+    """Move the staged visitor state to the version folder of ``as_of=<end>``; its pointer entry."""
+    key = cfg.end.isoformat()
+    io.move_dir(spark, staged, version_uri(datasets(cfg)[STATE], key, cfg.run_id))
+    return Entry(STATE, key, cfg.run_id)
+
+
+def commit(
+    spark: SparkSession, cfg: RunConfig, entries: list[Entry], read_at: Pointer, now: dt.datetime
+) -> Pointer:
+    """Write the next pointer (the publish), then collect garbage. Returns the new pointer.
+
+    The pointer is re-read right before writing: if another run published since this run started
+    (``read_at``), its entries are kept and this run's replace only the partitions it wrote.
+    """
+    uri = pointer_uri(cfg.output_uri)
+    latest = load_pointer(spark, cfg.output_uri)
+    if latest.generation != read_at.generation:
+        progress(
+            "publish",
+            f"{POINTER_NAME} moved from generation {read_at.generation} to {latest.generation} "
+            f"(run {latest.writer}) while this run worked: merging into it",
+        )
+    new = advance(latest, [*entries, Entry(MANIFESTS, cfg.run_id, cfg.run_id)], cfg.run_id)
+    io.write_text(spark, uri, new.to_text())
+    progress("publish", f"published generation {new.generation}: {uri}")
+    collect_garbage(spark, cfg, latest, new, now)
+    return new
+
+
+def collect_garbage(
+    spark: SparkSession, cfg: RunConfig, previous: Pointer, new: Pointer, now: dt.datetime
+) -> list[str]:
+    """Delete versions retired one generation ago and stale versions no pointer references; logged.
+
+    ``previous.retired`` stopped being referenced when ``previous`` was written, a whole generation
+    ago, so a reader that resolved the pointer before that has had a full run to finish. Versions in
+    neither ``new.current`` nor ``new.retired`` were never published (their run died between moving
+    and the pointer write) and go once they are older than :data:`STALE_AFTER`.
+    """
+    roots = datasets(cfg)
+    removed = []
+    for e in previous.retired:
+        if e.dataset in roots and e not in new.current:
+            uri = version_uri(roots[e.dataset], e.key, e.version)
+            if io.exists(spark, uri):
+                io.delete(spark, uri)
+                progress("gc", f"removed {uri}: unreferenced since generation {previous.generation}")
+                removed.append(uri)
+    keep = {(e.dataset, e.key, e.version) for e in (*new.current, *new.retired)}
+    for name, ds in roots.items():
+        for folder in io.list_folders(spark, join_uri(ds.root, f"{ds.column}=*", "v=*"), now):
+            key, version = _key_version(folder.uri)
+            if (name, key, version) in keep or folder.age < STALE_AFTER:
+                continue
+            io.delete(spark, folder.uri)
+            progress("gc", f"removed {folder.uri}: never published (its run died {folder.age} ago)")
+            removed.append(folder.uri)
+    return removed
+
+
+def _key_version(uri: str) -> tuple[str, str]:
+    """(partition value, version) of a ``.../<column>=<value>/v=<version>`` folder URI.
+
+    Taken from the path's last two names rather than compared as URIs: Hadoop returns qualified URIs
+    (``file:/abs``) while a root may be configured relative or unqualified.
+    """
+    *_, part, ver = uri.rstrip("/").split("/")
+    return part.split("=", 1)[1], ver.split("=", 1)[1]

@@ -1,0 +1,42 @@
+"""The publish pointer's format and generations (pure: no storage, no Spark)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from caec_spark.pointer import Entry, Pointer, PointerError, advance, parse
+
+
+def test_a_generation_replaces_what_it_publishes_and_retires_what_it_replaced() -> None:
+    first = advance(Pointer(), [Entry("events", "2026-11-01", "a"), Entry("events", "2026-11-02", "a")], "a")
+    second = advance(first, [Entry("events", "2026-11-02", "b"), Entry("manifests", "b", "b")], "b")
+    assert (second.generation, second.writer) == (2, "b")
+    assert second.version("events", "2026-11-01") == "a"
+    assert second.version("events", "2026-11-02") == "b"
+    assert second.retired == (Entry("events", "2026-11-02", "a"),)
+    third = advance(second, [Entry("events", "2026-11-03", "c")], "c")
+    assert third.retired == (), "the next generation forgets older retirements (their folders are deleted)"
+    assert third.keys("manifests") == ["b"] and third.version("events", "2026-11-04") is None
+
+
+def test_the_text_round_trips_and_is_one_json_object_per_line() -> None:
+    ptr = advance(
+        advance(Pointer(), [Entry("sessions", "2026-11-01", "a")], "a"),
+        [Entry("sessions", "2026-11-01", "b")],
+        "b",
+    )
+    text = ptr.to_text()
+    rows = [json.loads(line) for line in text.splitlines()]
+    assert all(set(r) == {"dataset", "key", "version", "status"} for r in rows)
+    assert rows[0] == {"dataset": "_pointer", "key": "2", "version": "b", "status": "current"}
+    assert parse(text) == ptr
+    assert parse("") == Pointer()
+
+
+def test_a_broken_pointer_is_an_error_not_an_empty_state() -> None:
+    with pytest.raises(PointerError, match="line 1"):
+        parse('{"dataset": "events"}\n')
+    with pytest.raises(PointerError, match="unknown status"):
+        parse('{"dataset": "events", "key": "d", "version": "v", "status": "maybe"}\n')
