@@ -25,7 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from caec_spark import io
+from caec_spark import erasure, io
 from caec_spark import publish as pub
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
@@ -162,6 +162,10 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         .when(F.lit(not has_state) & (ts >= F.lit(lookback_ts)) & (ts < F.lit(start_ts)), "context")
         .otherwise("filtered_outside_window")
     )
+    # Erased visitors (the ledger's hashed ids) are filtered before anything else, counted by reason.
+    erased = erasure.erased_record(erasure.load_erased_ids(spark, cfg.output_uri), cfg.salt)
+    if erased is not None:
+        route = F.when(erased, F.lit(f"filtered_{erasure.FILTER_REASON}")).otherwise(route)
     routed = (
         classified.withColumn("route", route)
         .withColumn("source_format", F.lit(cfg.fmt))
