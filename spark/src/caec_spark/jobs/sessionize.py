@@ -163,7 +163,8 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         .otherwise("filtered_outside_window")
     )
     # Erased visitors (the ledger's hashed ids) are filtered before anything else, counted by reason.
-    erased = erasure.erased_record(erasure.load_erased_ids(spark, cfg.output_uri), cfg.salt)
+    erased_ids = erasure.load_erased_ids(spark, cfg.output_uri)
+    erased = erasure.erased_record(erased_ids, cfg.salt)
     if erased is not None:
         route = F.when(erased, F.lit(f"filtered_{erasure.FILTER_REASON}")).otherwise(route)
     routed = (
@@ -348,6 +349,10 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     # One line: BigQuery reads manifests as an external NEWLINE_DELIMITED_JSON table (DuckDB reads either).
     # Readers see it only once the pointer names this run.
     io.write_text(spark, manifest_uri, json.dumps(manifest, sort_keys=True) + "\n")
+    if erasure.load_erased_ids(spark, cfg.output_uri) != erased_ids:
+        # An erasure was recorded after this run read the list: publishing could bring the visitor back.
+        io.delete(spark, stage_root)
+        raise ReconciliationError("a visitor was erased while this run worked — nothing was published: re-run")
     pub.commit(spark, cfg, entries, pointer, dt.datetime.now(dt.UTC))
     io.delete(spark, stage_root)
     if cfg.quarantine_uri:
