@@ -72,6 +72,18 @@ def _cfg(out: Path, run_id: str) -> RunConfig:
     )
 
 
+def _erase(spark: SparkSession, out: Path, n: int) -> dict[str, object]:
+    """The n-th erasure request for the subject (a new request id and erase run id each time)."""
+    return erasure.run_erasure(
+        spark,
+        _cfg(out, f"erase_{n}"),
+        erasure.Request(ids=(SUBJECT,), formats=("jsonl",)),
+        f"req-{n}",
+        "steward@example",
+        dt.datetime(2026, 12, n, tzinfo=dt.UTC),
+    )
+
+
 def _comparable(df: DataFrame) -> DataFrame:
     """Without the run id, and with raw file paths relative to the input root (the two inputs differ)."""
     if "source_file" in df.columns:
@@ -95,15 +107,7 @@ def erased(
 ) -> tuple[Path, dict[str, object]]:
     out = tmp_path_factory.mktemp("staging")
     run_job(spark, raw_with_subject, out, "jsonl", run_id="full")
-    entry = erasure.run_erasure(
-        spark,
-        _cfg(out, "erase_1"),
-        erasure.Request(ids=(SUBJECT,), formats=("jsonl",)),
-        "req-1",
-        "steward@example",
-        dt.datetime(2026, 12, 1, tzinfo=dt.UTC),
-    )
-    return out, entry
+    return out, _erase(spark, out, 1)
 
 
 def test_the_job_hashes_the_subject_like_the_erasure(spark: SparkSession, raw_with_subject: Path) -> None:
@@ -150,14 +154,7 @@ def test_ledger_holds_hashes_and_counts_never_the_clear_key(erased: tuple[Path, 
 def test_erasing_twice_changes_nothing(spark: SparkSession, erased: tuple[Path, dict[str, object]]) -> None:
     out, _ = erased
     before = (out / POINTER_NAME).read_text()
-    entry = erasure.run_erasure(
-        spark,
-        _cfg(out, "erase_2"),
-        erasure.Request(ids=(SUBJECT,), formats=("jsonl",)),
-        "req-2",
-        "steward@example",
-        dt.datetime(2026, 12, 2, tzinfo=dt.UTC),
-    )
+    entry = _erase(spark, out, 2)
     assert entry["rows_removed"] == 0 and entry["staging"] == []
     assert (out / POINTER_NAME).read_text() == before
     assert [e["request_id"] for e in erasure.parse_ledger((out / erasure.LEDGER).read_text())] == [

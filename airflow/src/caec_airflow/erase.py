@@ -18,11 +18,10 @@ from typing import Any
 
 from airflow.sdk import DAG, Param
 
-from caec_airflow.dag_factory import DEFAULT_START_DATE, DEFAULT_TEMPLATE, dag_mode, default_args
+from caec_airflow.dag_factory import DEFAULT_START_DATE, DEFAULT_TEMPLATE, default_args, resolve_mode
 from caec_airflow.gate import Notifier
 from caec_airflow.local import dbt_local_env
 from caec_airflow.runtime import load_config, require_venv, run_logged
-from caec_pipeline.config import MODES
 from caec_pipeline.erasure import (
     SubjectKeys,
     dbt_command,
@@ -131,9 +130,7 @@ def build_clickstream_erase(
     start_date: datetime = DEFAULT_START_DATE,
 ) -> DAG:
     """The erase DAG for ``mode`` (default: ``CAEC_MODE``). Cheap: no config, file or network access."""
-    mode = mode or dag_mode()
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    mode = resolve_mode(mode)
     from airflow.providers.standard.operators.python import PythonOperator
 
     with DAG(

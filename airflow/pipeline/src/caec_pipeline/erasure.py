@@ -23,7 +23,7 @@ from typing import Any
 
 from caec_pipeline.config import INPUT_FORMATS, PipelineConfig, join_uri
 from caec_pipeline.pointer import read_text
-from caec_pipeline.steps import dbt_build_args, parse_day
+from caec_pipeline.steps import dbt_build_args, dbt_project_args, parse_day
 
 LEDGER = "_erasure/ledger.jsonl"
 # Datasets whose days the marts read (the visitor state is Spark's own).
@@ -135,17 +135,11 @@ def dbt_erase_args(
     cfg: PipelineConfig, entry: Mapping[str, Any], *, project_dir: str | None = None
 ) -> list[str]:
     """``dbt run-operation erase_visitors`` for the entry's hashed ids (the dbt pod's arguments too)."""
-    directory = project_dir or (str(cfg.dbt_project_dir) if cfg.is_local else "dbt")
     op_args = {"request_id": str(entry["request_id"]), "visitor_ids": list(entry["visitor_ids"])}
     return [
         "run-operation",
         "erase_visitors",
-        "--project-dir",
-        directory,
-        "--profiles-dir",
-        directory,
-        "--target",
-        cfg.dbt_target,
+        *dbt_project_args(cfg, project_dir),
         "--args",
         json.dumps(op_args, separators=(",", ":")),
     ]
