@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from caec_spark import erasure
 from caec_spark.config import RunConfig
+from caec_spark.jobs.sessionize import ReconciliationError
 from caec_spark.pointer import POINTER_NAME, parse
 from caec_spark.transforms.enrich import visitor_hash
 
@@ -211,3 +212,28 @@ def test_requests_are_validated_and_keys_follow_the_formats() -> None:
     ):
         with pytest.raises(ValueError):
             erasure.Request(**bad)
+
+
+def test_a_run_does_not_publish_when_an_erasure_is_recorded_while_it_works(
+    spark: SparkSession, raw_with_subject: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The erasure is recorded (a real ledger write) between the run's first read of the list and its
+    pointer write: the run must publish nothing, since it did not filter the newly erased visitor."""
+    out = tmp_path / "staging"
+    real = erasure.load_erased_ids
+    calls: list[int] = []
+
+    def recorded_meanwhile(spark_: SparkSession, output_uri: str) -> list[str]:
+        calls.append(1)
+        if len(calls) == 2:
+            ids = erasure.hash_keys(spark_, [f"id:{SUBJECT}"], SALT)
+            erasure.write_entry(
+                spark_, output_uri, erasure.ledger_entry("req-x", "s", "t", ["id"], ids, None)
+            )
+        return real(spark_, output_uri)
+
+    monkeypatch.setattr(erasure, "load_erased_ids", recorded_meanwhile)
+    with pytest.raises(ReconciliationError, match="erased while this run worked"):
+        run_job(spark, raw_with_subject, out, "jsonl", end=DAY2, run_id="raced")
+    assert len(calls) == 2
+    assert not (out / POINTER_NAME).exists()

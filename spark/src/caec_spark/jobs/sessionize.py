@@ -352,7 +352,9 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     if erasure.load_erased_ids(spark, cfg.output_uri) != erased_ids:
         # An erasure was recorded after this run read the list: publishing could bring the visitor back.
         io.delete(spark, stage_root)
-        raise ReconciliationError("a visitor was erased while this run worked — nothing was published: re-run")
+        raise ReconciliationError(
+            "a visitor was erased while this run worked — nothing was published: re-run"
+        )
     pub.commit(spark, cfg, entries, pointer, dt.datetime.now(dt.UTC))
     io.delete(spark, stage_root)
     if cfg.quarantine_uri:
