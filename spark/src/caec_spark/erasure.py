@@ -217,6 +217,11 @@ def erase_staging(
     io.write_text(spark, pub.pointer_uri(cfg.output_uri), new.to_text())
     progress("publish", f"published generation {new.generation} without the erased visitor(s)")
     pub.collect_garbage(spark, cfg, latest, new, now)
+    # Unlike a run's, the versions this erasure replaced are deleted now, not one publish later: they
+    # hold the erased visitor. A reader that resolved the previous pointer fails and retries on this one.
+    roots = pub.datasets(cfg)
+    for e in new.retired:
+        io.delete(spark, pub.version_uri(roots[e.dataset], e.key, e.version))
     io.delete(spark, stage_root)
     return removed
 
