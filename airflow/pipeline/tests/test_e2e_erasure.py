@@ -32,9 +32,11 @@ import duckdb, json, sys
 con = duckdb.connect(sys.argv[1], read_only=True)
 out = {}
 for t in json.loads(sys.argv[2]):
-    cols = [c[0] for c in con.execute(f"describe marts.{t}").fetchall() if c[0] not in json.loads(sys.argv[3])]
-    rows = con.execute(f"select {', '.join(cols)} from marts.{t}").fetchall()
-    out[t] = sorted(json.dumps([str(v) for v in r]) for r in rows)
+    (schema,) = con.execute("select table_schema from information_schema.tables where table_name = ?", [t]).fetchone()
+    cols = [c[0] for c in con.execute(f"describe {schema}.{t}").fetchall() if c[0] not in json.loads(sys.argv[3])]
+    rows = con.execute(f"select {', '.join(cols)} from {schema}.{t}").fetchall()
+    # floats to 9 places: sums over the same rows in another order differ in the last bits
+    out[t] = sorted(json.dumps([str(round(v, 9) if isinstance(v, float) else v) for v in r]) for r in rows)
 print(json.dumps(out))
 """
 
