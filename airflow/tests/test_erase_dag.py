@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.exceptions import AirflowSkipException
+from airflow.sdk.exceptions import AirflowSkipException
 from conftest import DAGS_FOLDER, GKE_ENV, KIND_ENV, TEMPLATE, run_context
 
 from caec_airflow.dags_test import airflow_cli, airflow_env, ensure_raw_day
@@ -138,9 +138,8 @@ def test_dags_test_erases_a_visitor_in_local_mode(tmp_path: Path) -> None:
     ensure_raw_day(cfg, DAY, 1500, seed=5)
     end = DAY + timedelta(days=1)
     subprocess.run(sessionize_command(cfg, DAY, end), env=env | cfg.to_env() | spark_env(cfg), check=True)
-    subprocess.run(
-        dbt_build_command(cfg, DAY, end), env=env | dict(dbt_local_env(cfg)), check=True, capture_output=True
-    )
+    cfg.duckdb_path.parent.mkdir(parents=True)
+    subprocess.run(dbt_build_command(cfg, DAY, end), env=env | dict(dbt_local_env(cfg)), check=True)
     visitor = _first_visitor(cfg)
 
     subprocess.run([airflow_cli(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)

@@ -57,8 +57,8 @@
 {#- The statements of one request, as a list of SQL strings (rendered offline by the BigQuery test):
     the log table, then per target: log its matching rows, delete them. -#}
 {% macro erasure_statements(request_id, visitor_ids) %}
-    {%- if not modules.re.match('^[A-Za-z0-9_.:-]{1,200}$', request_id | string) -%}
-        {{ exceptions.raise_compiler_error("request_id must be 1-200 characters of [A-Za-z0-9_.:-], got '" ~ request_id ~ "'") }}
+    {%- if not modules.re.match('^[A-Za-z0-9_.-]{1,200}$', request_id | string) -%}
+        {{ exceptions.raise_compiler_error("request_id must be 1-200 characters of [A-Za-z0-9_.-], got '" ~ request_id ~ "'") }}
     {%- endif -%}
     {%- set log = caec.erasure_log_relation() -%}
     {%- set statements = [

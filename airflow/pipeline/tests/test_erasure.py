@@ -55,7 +55,7 @@ def test_erase_args_carry_the_keys_and_the_request(cfg: PipelineConfig) -> None:
 def test_request_ids_are_what_the_dbt_macro_accepts() -> None:
     assert (
         request_id_for("manual__2026-12-04T03:55:00.123+00:00")
-        == "erase_manual__2026-12-04T03:55:00.123_00:00"
+        == "erase_manual__2026-12-04T03_55_00.123_00_00"
     )
 
 

@@ -112,7 +112,7 @@ def erase_marts_local(**context: Any) -> None:
 
 
 def rebuild_marts_local(**context: Any) -> None:
-    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowSkipException
 
     cfg = load_config()
     args = dbt_rebuild_args(cfg, load_entry(cfg, request_id_of(context)))

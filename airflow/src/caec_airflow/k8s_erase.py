@@ -72,7 +72,7 @@ class CaecEraseDbtPodOperator(CaecDbtPodOperator):
         self.step = step
 
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> DbtPodSpec:
-        from airflow.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowSkipException
 
         cfg = cfg or load_config()
         entry = load_entry(cfg, request_id_of(context))

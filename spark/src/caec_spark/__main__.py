@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 import uuid
 from collections.abc import Sequence
@@ -169,6 +170,13 @@ def _erase(args: argparse.Namespace) -> int:
         print(f"caec-spark erase: error: {exc}", file=sys.stderr)
         return 2
     request_id = args.request_id or f"erase_{now:%Y%m%dT%H%M%SZ}_{uuid.uuid4().hex[:8]}"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", request_id):
+        # it names the version folders the erasure writes (v=<request id>_<attempt>)
+        print(
+            f"caec-spark erase: error: --request-id must be 1-200 of [A-Za-z0-9_.-], got {request_id!r}",
+            file=sys.stderr,
+        )
+        return 2
     # The erasure publishes like a run: its RunConfig carries the roots and a version id unique per
     # attempt (a retried request writes new versions); input, format and window are not used.
     cfg = RunConfig(

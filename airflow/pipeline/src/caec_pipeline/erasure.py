@@ -28,7 +28,8 @@ from caec_pipeline.steps import dbt_build_args, dbt_project_args, parse_day
 LEDGER = "_erasure/ledger.jsonl"
 # Datasets whose days the marts read (the visitor state is Spark's own).
 MART_SOURCES = ("events", "sessions", "quarantine")
-_REQUEST_ID = re.compile(r"[^A-Za-z0-9_.:-]+")
+# Request ids name folders (``v=<request id>_<attempt>``): no ':' (Hadoop reads it as a URI scheme).
+_REQUEST_ID = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 class ErasureError(RuntimeError):
@@ -72,7 +73,7 @@ class SubjectKeys:
 
 
 def request_id_for(text: str) -> str:
-    """A ledger request id from any run id (what the dbt macro accepts: ``[A-Za-z0-9_.:-]``, <= 200)."""
+    """A ledger request id from any run id: ``[A-Za-z0-9_.-]``, at most 200 characters."""
     return ("erase_" + _REQUEST_ID.sub("_", text).strip("_"))[:200]
 
 
