@@ -62,6 +62,12 @@ def test_bigquery_ledger_table_ddl_parses(run_dbt: DbtRunner, tmp_path: Path) ->
     assert "uris = ['gs://caec-ci-caec-ci-staging/_erasure/ledger.jsonl']" in ddl
 
 
+def _count(con: duckdb.DuckDBPyConnection, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_duckdb_run_operation_deletes_and_logs_idempotently(
     full_build: Path, staging_root: Path, run_dbt: DbtRunner, tmp_path: Path
 ) -> None:
@@ -69,22 +75,19 @@ def test_duckdb_run_operation_deletes_and_logs_idempotently(
     hashed-looking id first; the operation removes exactly its rows and logs them; a second run logs 0."""
     db = tmp_path / "caec.duckdb"
     shutil.copy(full_build, db)
+    subject = f"from marts.fct_sessions where visitor_id = '{HASHED}'"
     with duckdb.connect(str(db)) as con:
-        before = {t: con.execute(f"select count(*) from marts.{t}").fetchone()[0] for t in ("fct_sessions",)}  # type: ignore[index]
+        before = _count(con, "select count(*) from marts.fct_sessions")
         con.execute(f"update marts.fct_sessions set visitor_id = '{HASHED}' where visitor_id = 'v1'")
-        moved = con.execute(
-            f"select count(*) from marts.fct_sessions where visitor_id = '{HASHED}'"
-        ).fetchone()[0]  # type: ignore[index]
+        moved = _count(con, f"select count(*) {subject}")
     assert moved > 0
     args = ["run-operation", "erase_visitors", "--args", f"{{request_id: req-1, visitor_ids: ['{HASHED}']}}"]
     for expected in (moved, 0):
         run_dbt(args, local_env(staging_root, db))
         with duckdb.connect(str(db), read_only=True) as con:
             log = dict(con.execute("select table_name, rows_removed from marts.erasure_log").fetchall())
-            left = con.execute(
-                f"select count(*) from marts.fct_sessions where visitor_id = '{HASHED}'"
-            ).fetchone()[0]  # type: ignore[index]
-            total = con.execute("select count(*) from marts.fct_sessions").fetchone()[0]  # type: ignore[index]
+            left = _count(con, f"select count(*) {subject}")
+            total = _count(con, "select count(*) from marts.fct_sessions")
         assert set(log) == VISITOR_TABLES
         assert log["fct_sessions"] == expected and left == 0
-        assert total == before["fct_sessions"] - moved
+        assert total == before - moved
