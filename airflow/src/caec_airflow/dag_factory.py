@@ -65,6 +65,14 @@ def dag_mode(env: Mapping[str, str] | None = None) -> str:
     return value
 
 
+def resolve_mode(mode: str | None) -> str:
+    """An explicit mode, checked, or ``CAEC_MODE`` (:func:`dag_mode`)."""
+    mode = mode or dag_mode()
+    if mode not in MODES:
+        raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    return mode
+
+
 # Kubernetes: API hiccups, preempted nodes and image pulls are transient, so retry more and wait longer.
 # Local: failures are almost always real; one quick retry keeps `airflow dags test` fast to fail.
 RETRIES = {"local": (1, timedelta(seconds=20)), "kubernetes": (3, timedelta(minutes=2))}
@@ -118,9 +126,7 @@ def build_clickstream_daily(
     sizing: SparkSizing | None = None,
 ) -> DAG:
     """The DAG for ``mode`` (default: ``CAEC_MODE``). Cheap: no config, file or network access."""
-    mode = mode or dag_mode()
-    if mode not in MODES:
-        raise ValueError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+    mode = resolve_mode(mode)
     from airflow.providers.standard.operators.python import PythonOperator
 
     with DAG(

@@ -1,9 +1,10 @@
-"""Command line: ``python -m caec_spark {sessionize,generate} ...`` (see --help of each)."""
+"""Command line: ``python -m caec_spark {sessionize,generate,erase} ...`` (see --help of each)."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import sys
 import uuid
 from collections.abc import Sequence
@@ -86,6 +87,41 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument(
         "--gzip", action=argparse.BooleanOptionalAction, default=True, help="gzip day files (default on)"
     )
+
+    e = sub.add_parser(
+        "erase",
+        help="erase a data subject from staging (events, sessions, visitor state, quarantine)",
+        description=(
+            "Hash the given raw visitor keys with CAEC_IDENTITY_SALT as the sessionize job does, record the "
+            "request in <output>/_erasure/ledger.jsonl (hashed ids only; later sessionize runs filter them), "
+            "rewrite every published partition that holds the visitor without it and publish the new "
+            "versions with one pointer write (docs/privacy.md). Prints the ledger entry. Idempotent: a second "
+            "erasure removes nothing. Marts are erased afterwards by dbt (caec_pipeline erase-marts)."
+        ),
+    )
+    e.add_argument("--output", required=True, help="staging root URI (the sessionize job's --output)")
+    e.add_argument("--quarantine-output", help="quarantine root URI (default: <output>/quarantine)")
+    e.add_argument(
+        "--user-id",
+        action="append",
+        default=[],
+        help="a user id as the logs spell it (jsonl visitor_id, combined authuser, RetailRocket visitorid, "
+        "REES46 user_id); repeatable",
+    )
+    e.add_argument(
+        "--cookie-id", action="append", default=[], help="a cookie id (same keys as --user-id); repeatable"
+    )
+    e.add_argument("--ip", help="client IP of an IP + user agent key (jsonl without visitor_id, combined)")
+    e.add_argument("--user-agent", help="the user agent of that key, exactly as logged")
+    e.add_argument(
+        "--format",
+        choices=FORMATS,
+        action="append",
+        help="only keys of this format (repeatable; default: every format's kinds)",
+    )
+    e.add_argument("--requested-by", required=True, help="who asked (a steward's name or ticket), recorded")
+    e.add_argument("--request-id", help="ledger id of the request (default: erase_<UTC time>_<random>)")
+    e.add_argument("--master", help="Spark master (default: the configured one, else local[*])")
     return p
 
 
@@ -111,7 +147,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary = generate(cfg)
         print(summary.to_json())
         return 0
+    if args.command == "erase":
+        return _erase(args)
     return _sessionize(args)
+
+
+def _erase(args: argparse.Namespace) -> int:
+    import json
+
+    from caec_spark.erasure import Request, run_erasure
+    from caec_spark.session import get_spark
+
+    now = dt.datetime.now(dt.UTC)
+    try:
+        request = Request(
+            ids=tuple([*args.user_id, *args.cookie_id]),
+            ip=args.ip,
+            user_agent=args.user_agent,
+            formats=tuple(args.format or FORMATS),
+        )
+    except ValueError as exc:
+        print(f"caec-spark erase: error: {exc}", file=sys.stderr)
+        return 2
+    request_id = args.request_id or f"erase_{now:%Y%m%dT%H%M%SZ}_{uuid.uuid4().hex[:8]}"
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,200}", request_id):
+        # it names the version folders the erasure writes (v=<request id>_<attempt>)
+        print(
+            f"caec-spark erase: error: --request-id must be 1-200 of [A-Za-z0-9_.-], got {request_id!r}",
+            file=sys.stderr,
+        )
+        return 2
+    # The erasure publishes like a run: its RunConfig carries the roots and a version id unique per
+    # attempt (a retried request writes new versions); input, format and window are not used.
+    cfg = RunConfig(
+        input_uri="",
+        fmt="jsonl",
+        output_uri=args.output,
+        start=now.date(),
+        end=now.date() + dt.timedelta(days=1),
+        run_id=f"{request_id}_{uuid.uuid4().hex[:8]}",
+        quarantine_uri=args.quarantine_output,
+        salt=identity_salt(),
+    )
+    spark = get_spark(master=args.master)
+    try:
+        entry = run_erasure(spark, cfg, request, request_id, args.requested_by, now)
+    finally:
+        spark.stop()
+    print(json.dumps(entry, sort_keys=True))
+    return 0
 
 
 def _sessionize(args: argparse.Namespace) -> int:

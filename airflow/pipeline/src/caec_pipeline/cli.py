@@ -1,8 +1,9 @@
-"""Command line: ``python -m caec_pipeline {run,dq-gate,publish,config}``.
+"""Command line: ``python -m caec_pipeline {run,dq-gate,publish,erase,config}``.
 
 ``run`` is the embedded default (what ``make run`` calls). ``dq-gate`` and ``publish`` are the last two
 steps of the daily DAG, callable on their own (the DAG's local mode runs them; so can a person
-re-checking a day). Exit codes: 0 ok, 1 a stage or the gate failed, 2 bad usage or configuration.
+re-checking a day). ``erase`` removes a data subject from staging and the marts (what ``make erase``
+calls; docs/privacy.md). Exit codes: 0 ok, 1 a stage or the gate failed, 2 bad usage or configuration.
 """
 
 from __future__ import annotations
@@ -14,11 +15,22 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
-from caec_pipeline import __version__
+from caec_pipeline import __version__, steps
 from caec_pipeline.config import INPUT_FORMATS, ConfigError, PipelineConfig
 from caec_pipeline.dq import DQThresholds, ManifestError, evaluate_manifests, load_manifests
+from caec_pipeline.erasure import (
+    LEDGER,
+    ErasureError,
+    SubjectKeys,
+    dbt_command,
+    dbt_erase_args,
+    dbt_rebuild_args,
+    erase_command,
+    load_entry,
+    request_id_for,
+)
 from caec_pipeline.lifeline import stop_with_parent
 from caec_pipeline.publish import publish
 from caec_pipeline.runner import (
@@ -26,7 +38,9 @@ from caec_pipeline.runner import (
     DEFAULT_EVENTS,
     DEFAULT_SAMPLE_START,
     RunOptions,
+    Stage,
     StageFailed,
+    execute,
     format_summary,
     run_pipeline,
 )
@@ -108,6 +122,24 @@ def build_parser() -> argparse.ArgumentParser:
         )
         cmd.add_argument("--json", action="store_true", help="print the verdict as JSON")
 
+    erase = sub.add_parser(
+        "erase",
+        help="erase a data subject from staging (events, sessions, state, quarantine) and the marts",
+        description="Hash the subject's raw keys with the job's salt, record the request in the erasure "
+        "ledger <staging>/_erasure/ledger.jsonl (hashed ids only; later Spark runs filter them), rewrite and "
+        "republish the staged partitions that hold them, delete them from every mart table and rebuild the "
+        "affected days (docs/privacy.md). Idempotent: erasing again removes nothing.",
+    )
+    erase.add_argument(
+        "--user-id", help="user id as the logs spell it (jsonl visitor_id, combined authuser, ...)"
+    )
+    erase.add_argument("--cookie-id", help="cookie id (the same keys as --user-id)")
+    erase.add_argument("--ip", help="client IP of an IP + user agent key (with --user-agent)")
+    erase.add_argument("--user-agent", help="user agent of that key, exactly as logged")
+    erase.add_argument("--format", choices=INPUT_FORMATS, help="only this format's key kinds (default: all)")
+    erase.add_argument("--requested-by", required=True, help="who asked (recorded in the ledger)")
+    erase.add_argument("--request-id", help="ledger id (default: erase_<UTC time>)")
+
     sub.add_parser("config", help="print the resolved configuration (salt masked)")
     return parser
 
@@ -159,6 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             stop_with_make()
             return _run(cfg, args)
+        if args.command == "erase":
+            return _erase(cfg, args)
         if args.command == "config":
             print(json.dumps(cfg.describe(), indent=2))
             return EXIT_OK
@@ -203,6 +237,62 @@ def _run(cfg: PipelineConfig, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    return EXIT_OK
+
+
+def _erase(cfg: PipelineConfig, args: argparse.Namespace) -> int:
+    """The three erasure steps in this machine's venvs, through the same stage runner as ``run``."""
+    keys = SubjectKeys.from_params(vars(args))
+    request_id = request_id_for(args.request_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    log_dir = cfg.logs_dir / request_id
+    spark_env = {**cfg.to_env(), **steps.spark_env(cfg)}
+    dbt_env = steps.dbt_env(cfg)
+    try:
+        stage = Stage(
+            "erase_staging",
+            "erase from staging",
+            erase_command(cfg, keys, args.requested_by, request_id),
+            spark_env,
+            cfg.repo_root,
+        )
+        execute(stage, log_dir, sys.stdout)
+        entry = load_entry(cfg, request_id)
+        execute(
+            Stage(
+                "erase_marts",
+                "erase from the marts",
+                dbt_command(cfg, dbt_erase_args(cfg, entry)),
+                dbt_env,
+                cfg.repo_root,
+            ),
+            log_dir,
+            sys.stdout,
+        )
+        rebuild = dbt_rebuild_args(cfg, entry)
+        if rebuild is not None:
+            execute(
+                Stage(
+                    "rebuild_marts",
+                    "rebuild the affected days",
+                    dbt_command(cfg, rebuild),
+                    dbt_env,
+                    cfg.repo_root,
+                ),
+                log_dir,
+                sys.stdout,
+            )
+    except (StageFailed, ErasureError) as exc:
+        print(f"\nerror: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(
+        json.dumps(
+            {k: entry[k] for k in ("request_id", "requested_by", "requested_at", "rows_removed")},
+            sort_keys=True,
+        )
+    )
+    print(
+        f"ledger: {cfg.staging_uri}/{LEDGER}; mart rows removed: table erasure_log (dbt show --select erasure_ledger)"
+    )
     return EXIT_OK
 
 

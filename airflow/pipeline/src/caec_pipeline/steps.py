@@ -173,6 +173,12 @@ def dbt_vars(start: date, end: date) -> dict[str, str]:
     return {"start_date": start.isoformat(), "end_date": end.isoformat()}
 
 
+def dbt_project_args(cfg: PipelineConfig, project_dir: str | None = None) -> list[str]:
+    """Where dbt finds the project and profiles, and the target: the options every dbt command takes."""
+    directory = project_dir or (str(cfg.dbt_project_dir) if cfg.is_local else "dbt")
+    return ["--project-dir", directory, "--profiles-dir", directory, "--target", cfg.dbt_target]
+
+
 def dbt_build_args(
     cfg: PipelineConfig, start: date, end: date, *, project_dir: str | None = None
 ) -> list[str]:
@@ -181,15 +187,9 @@ def dbt_build_args(
     ``project_dir`` defaults to the checkout's ``dbt/`` in local mode and to ``dbt`` (relative to the
     image's working directory) in kubernetes mode; profiles live next to the project in both.
     """
-    directory = project_dir or (str(cfg.dbt_project_dir) if cfg.is_local else "dbt")
     return [
         "build",
-        "--project-dir",
-        directory,
-        "--profiles-dir",
-        directory,
-        "--target",
-        cfg.dbt_target,
+        *dbt_project_args(cfg, project_dir),
         "--vars",
         json.dumps(dbt_vars(start, end), separators=(",", ":")),
     ]

@@ -25,7 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from caec_spark import io
+from caec_spark import erasure, io
 from caec_spark import publish as pub
 from caec_spark.config import RunConfig, join_uri
 from caec_spark.formats import parse
@@ -162,6 +162,11 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
         .when(F.lit(not has_state) & (ts >= F.lit(lookback_ts)) & (ts < F.lit(start_ts)), "context")
         .otherwise("filtered_outside_window")
     )
+    # Erased visitors (the ledger's hashed ids) are filtered before anything else, counted by reason.
+    erased_ids = erasure.load_erased_ids(spark, cfg.output_uri)
+    erased = erasure.erased_record(erased_ids, cfg.salt)
+    if erased is not None:
+        route = F.when(erased, F.lit(f"filtered_{erasure.FILTER_REASON}")).otherwise(route)
     routed = (
         classified.withColumn("route", route)
         .withColumn("source_format", F.lit(cfg.fmt))
@@ -345,6 +350,12 @@ def run(spark: SparkSession, cfg: RunConfig) -> RunResult:
     # One line: BigQuery reads manifests as an external NEWLINE_DELIMITED_JSON table (DuckDB reads either).
     # Readers see it only once the pointer names this run.
     io.write_text(spark, manifest_uri, json.dumps(manifest, sort_keys=True) + "\n")
+    if erasure.load_erased_ids(spark, cfg.output_uri) != erased_ids:
+        # An erasure was recorded after this run read the list: publishing could bring the visitor back.
+        io.delete(spark, stage_root)
+        raise ReconciliationError(
+            "a visitor was erased while this run worked — nothing was published: re-run"
+        )
     pub.commit(spark, cfg, entries, pointer, dt.datetime.now(dt.UTC))
     io.delete(spark, stage_root)
     if cfg.quarantine_uri:
