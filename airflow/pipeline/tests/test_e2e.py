@@ -279,6 +279,10 @@ REAL_DATASETS = {
 }
 # Bot-heavy web logs: the documented way to accept them (docs/quickstart.md); the bot share is asserted below.
 REAL_ENV = {"weblogs": {"CAEC_DQ_MAX_BOT_SHARE": "0.8"}}
+# Marts a dataset leaves empty because its records cannot fill them: the access log's shop URLs have no
+# checkout path the combined parser maps to `purchase` (docs/formats.md), so there is no order (and the
+# dashboard says why its order panels are hidden). Exactly these, no more, no fewer.
+EMPTY_MARTS = {"weblogs": {"fct_orders"}}
 TOP_HUMAN_PAGE = (
     "with views as (select page_path, visitor_id, count(*) as n from marts.fct_page_views "
     "where not is_bot and page_path is not null group by 1, 2), "
@@ -289,7 +293,8 @@ TOP_HUMAN_PAGE = (
 
 @pytest.mark.parametrize("name", sorted(REAL_DATASETS))
 def test_make_run_on_real_logs(name: str, tmp_path: Path) -> None:
-    """`make run INPUT=... FORMAT=...` on each real sample: reconciled, a sensible bot share, every mart filled."""
+    """`make run INPUT=... FORMAT=...` on each real sample: reconciled, a sensible bot share, every mart the
+    data can fill is filled."""
     relative, fmt, (low, high) = REAL_DATASETS[name]
     path = DATASETS / relative
     if not path.is_file():
@@ -307,7 +312,7 @@ def test_make_run_on_real_logs(name: str, tmp_path: Path) -> None:
     assert counts["valid"] > 0.9 * (counts["valid"] + counts["quarantined"]), counts
     assert low <= counts["bot"] / counts["valid"] <= high, counts
     marts = mart_counts(data / "warehouse" / "caec.duckdb")
-    assert all(n > 0 for n in marts.values()), marts
+    assert {t for t, n in marts.items() if n == 0} == EMPTY_MARTS.get(name, set()), marts
     assert f"{counts['read']:,}" in out
     if fmt == "combined":  # the CSV exports have no URLs, so no page path
         # The most viewed "human" page is not one client polling a URL (a feed reader counted as human)
