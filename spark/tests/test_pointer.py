@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 
 import pytest
+from pyspark.sql import SparkSession
 
+from caec_spark.io import write_text
 from caec_spark.pointer import Entry, Pointer, PointerError, advance, parse
 
 
@@ -40,3 +44,14 @@ def test_a_broken_pointer_is_an_error_not_an_empty_state() -> None:
         parse('{"dataset": "events"}\n')
     with pytest.raises(PointerError, match="unknown status"):
         parse('{"dataset": "events", "key": "d", "version": "v", "status": "maybe"}\n')
+
+
+def test_published_small_files_are_readable_by_other_users(spark: SparkSession, tmp_path: Path) -> None:
+    """The pointer (and manifests, ledger) get the mode a plain create gives, not mkstemp's 0600: dbt and
+    Airflow read them as other users (the images run as different uids)."""
+    target = tmp_path / "_current.jsonl"
+    write_text(spark, str(target), "{}\n")
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    assert stat.S_IMODE(target.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    assert target.stat().st_mode & stat.S_IROTH

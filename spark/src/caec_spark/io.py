@@ -254,6 +254,13 @@ def read_text(spark: SparkSession, uri: str) -> str | None:
         stream.close()
 
 
+def _umask() -> int:
+    """The process umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """Replace a small file atomically: readers see the old or the new content, never a partial one.
 
@@ -268,6 +275,9 @@ def write_text(spark: SparkSession, uri: str, text: str) -> None:
         local.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
         try:
+            # mkstemp makes the file 0600; the pointer, manifests and ledger are read by other users
+            # (dbt's and Airflow's containers, stewards), so give it the mode a plain create would have.
+            os.fchmod(fd, 0o666 & ~_umask())
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
                 f.flush()
