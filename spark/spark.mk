@@ -21,12 +21,13 @@ lint-spark: $(VENV)/tools/.synced $(VENV)/spark/.synced ## ruff + mypy over spar
 	$(RUFF) format --check $(SPARK_DIR)
 	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(SPARK_PY) $(SPARK_DIR)/src/caec_spark $(SPARK_DIR)/tests
 
-# make sessionize INPUT=... FORMAT=... OUT=... [START=YYYY-MM-DD END=YYYY-MM-DD] [ARGS="--lookback-hours 6"]
-sessionize: $(VENV)/spark/.synced ## Sessionize raw logs: make sessionize INPUT=uri FORMAT=jsonl OUT=uri [START=day END=day]
-	@test -n "$(INPUT)" || { echo "usage: make sessionize INPUT=<uri> FORMAT=<retailrocket|rees46|combined|jsonl> OUT=<uri> [START=YYYY-MM-DD END=YYYY-MM-DD]" >&2; exit 2; }
+# make sessionize INPUT=... FORMAT=... OUT=... START=YYYY-MM-DD END=YYYY-MM-DD [ARGS="--lookback-hours 6"]
+sessionize: $(VENV)/spark/.synced ## Sessionize raw logs: make sessionize INPUT=uri FORMAT=jsonl OUT=uri START=day END=day (END exclusive)
+	@test -n "$(INPUT)" || { echo "usage: make sessionize INPUT=<uri> FORMAT=<retailrocket|rees46|combined|jsonl> OUT=<uri> START=YYYY-MM-DD END=YYYY-MM-DD" >&2; exit 2; }
 	@test -n "$(OUT)" || { echo "make sessionize: OUT=<output uri> is required" >&2; exit 2; }
+	@test -n "$(START)" -a -n "$(END)" || { echo "make sessionize: START=YYYY-MM-DD and END=YYYY-MM-DD (exclusive) are required: the window is stated, never inferred" >&2; exit 2; }
 	$(SPARK_PY) -m caec_spark sessionize --input "$(INPUT)" --format "$(or $(FORMAT),jsonl)" --output "$(OUT)" \
-	  $(if $(START),--start $(START)) $(if $(END),--end $(END)) $(ARGS)
+	  --start "$(START)" --end "$(END)" $(ARGS)
 
 # make generate EVENTS=100000 FORMAT=jsonl SEED=1 OUT=data/raw [ARGS="--days 3 --malformed-rate 0.01"]
 generate: $(VENV)/spark/.synced ## Write synthetic raw logs + ground truth: make generate EVENTS=n FORMAT=jsonl SEED=s OUT=dir

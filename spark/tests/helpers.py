@@ -8,9 +8,9 @@ from pathlib import Path
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from caec_spark.config import RulesConfig, RunConfig
+from caec_spark.config import DayWindow, RulesConfig, RunConfig
+from caec_spark.job import RunResult, run
 from caec_spark.jobs.generate import GenerateConfig, generate
-from caec_spark.jobs.sessionize import RunResult, run
 from caec_spark.publish import read_published
 
 START = dt.date(2026, 11, 1)
@@ -48,8 +48,7 @@ def run_job(
         input_uri=str(raw),
         fmt=fmt,
         output_uri=str(out),
-        start=start,
-        end=end,
+        window=DayWindow(start, end),
         run_id=run_id,
         lookback_hours=lookback_hours,
         rules=rules or RulesConfig(),

@@ -13,8 +13,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from caec_spark import erasure
-from caec_spark.config import RunConfig
-from caec_spark.jobs.sessionize import ReconciliationError
+from caec_spark.config import DayWindow, RunConfig
+from caec_spark.job import ReconciliationError
 from caec_spark.pointer import POINTER_NAME, parse
 from caec_spark.transforms.enrich import visitor_hash
 
@@ -69,7 +69,12 @@ def raw_with_subject(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def _cfg(out: Path, run_id: str) -> RunConfig:
     return RunConfig(
-        input_uri="", fmt="jsonl", output_uri=str(out), start=START, end=DAY2, run_id=run_id, salt=SALT
+        input_uri="",
+        fmt="jsonl",
+        output_uri=str(out),
+        window=DayWindow(START, DAY2),
+        run_id=run_id,
+        salt=SALT,
     )
 
 

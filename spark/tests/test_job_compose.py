@@ -11,7 +11,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-import caec_spark.jobs.sessionize as job
+import caec_spark.job as job
 
 
 def _strip(df: DataFrame) -> DataFrame:
@@ -60,7 +60,7 @@ def test_rerun_is_idempotent_and_a_failed_run_publishes_nothing(
     assert sorted(p.name for p in (out / "manifests").glob("*.json")) == ["run_id=a.json", "run_id=b.json"]
     before = _listing(out)
     # Fault injection: make the reconciliation fail after everything was staged.
-    monkeypatch.setattr(job, "reconcile", lambda counts: (False, ["injected mismatch"]))
+    monkeypatch.setattr(job, "check_counts", lambda counts: (False, ["injected mismatch"]))
     with pytest.raises(job.ReconciliationError, match="injected mismatch"):
         run_job(spark, raw, out, "jsonl", run_id="bad", start=START, end=end)
     assert _listing(out) == before

@@ -9,7 +9,7 @@ from helpers import gen, read, run_job, with_rel_file
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from caec_spark.jobs.sessionize import RunResult
+from caec_spark.job import RunResult
 
 TruthRun = tuple[str, Path, Path, RunResult]
 

@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from caec_spark.config import RulesConfig
-from caec_spark.jobs.sessionize import _materialise
+from caec_spark.job import _materialise
 from caec_spark.transforms.sessionize import anchors_from, sessionize
 from caec_spark.transforms.sessions import build_sessions, with_session_bots
 

@@ -7,6 +7,7 @@ SIGKILLs itself at a chosen point of the publish stage, so nothing of Python's o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -29,17 +30,17 @@ NAMES = ("events", "sessions", "quarantine")
 KILLER = """
 import os, signal, sys
 import caec_spark.io as io
-import caec_spark.jobs.sessionize as job
+import caec_spark.job as job
 from caec_spark.__main__ import main
 
 target, nth = sys.argv[1], int(sys.argv[2])
 real = getattr(io, target)
 calls = {"n": 0, "publishing": False}
-real_stage = job._stage
+real_publish = job.publish
 
-def stage(n, name, msg):
-    calls["publishing"] = calls["publishing"] or name == "publish"
-    real_stage(n, name, msg)
+def publish(*args, **kwargs):
+    calls["publishing"] = True
+    return real_publish(*args, **kwargs)
 
 def killing(*args, **kwargs):
     if calls["publishing"]:
@@ -48,7 +49,7 @@ def killing(*args, **kwargs):
             os.kill(os.getpid(), signal.SIGKILL)
     return real(*args, **kwargs)
 
-job._stage = stage
+job.publish = publish
 setattr(io, target, killing)
 sys.exit(main(sys.argv[3:]))
 """
@@ -61,7 +62,8 @@ def _kill_run(raw: Path, out: Path, run_id: str, target: str, nth: int) -> None:
     env = {**os.environ, "PYSPARK_SUBMIT_ARGS": "--driver-memory 1g pyspark-shell"}
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
-    assert "[8/8 publish] publishing into" in proc.stderr, proc.stderr[-3000:]
+    steps = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith('{"caec": "progress"')]
+    assert [(s["step"], s["stage"]) for s in steps if "step" in s][-1] == (5, "publish"), proc.stderr[-3000:]
 
 
 def _counts(spark: SparkSession, out: Path) -> dict[str, int]:

@@ -15,7 +15,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from caec_spark.formats.combined import STATIC_RE
-from caec_spark.jobs.sessionize import RunResult
+from caec_spark.job import RunResult
 
 DATASETS = Path(__file__).resolve().parents[2] / ".." / "shared" / "datasets"
 START, END = dt.date(1995, 1, 1), dt.date(2030, 1, 1)  # real data spans its own dates: a wide window

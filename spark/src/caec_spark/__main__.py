@@ -9,7 +9,14 @@ import sys
 import uuid
 from collections.abc import Sequence
 
-from caec_spark.config import DEFAULT_LOOKBACK_HOURS, FORMATS, RulesConfig, RunConfig, identity_salt
+from caec_spark.config import (
+    DEFAULT_LOOKBACK_HOURS,
+    FORMATS,
+    DayWindow,
+    RulesConfig,
+    RunConfig,
+    identity_salt,
+)
 
 
 def _date(text: str) -> dt.date:
@@ -46,16 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--output", required=True, help="output root URI (events/, sessions/, quarantine/, manifests/)"
     )
-    s.add_argument(
-        "--start",
-        type=_date,
-        help="first UTC day of the window (YYYY-MM-DD); default: the first dt= day of the input",
-    )
-    s.add_argument(
-        "--end",
-        type=_date,
-        help="day after the last UTC day (exclusive); default: the day after the last dt= day",
-    )
+    s.add_argument("--start", required=True, help="first UTC day of the window (YYYY-MM-DD)")
+    s.add_argument("--end", required=True, help="day after the window's last UTC day (YYYY-MM-DD, exclusive)")
     s.add_argument("--quarantine-output", help="quarantine root URI (default: <output>/quarantine)")
     s.add_argument(
         "--lookback-hours",
@@ -183,8 +182,7 @@ def _erase(args: argparse.Namespace) -> int:
         input_uri="",
         fmt="jsonl",
         output_uri=args.output,
-        start=now.date(),
-        end=now.date() + dt.timedelta(days=1),
+        window=DayWindow(now.date(), now.date() + dt.timedelta(days=1)),
         run_id=f"{request_id}_{uuid.uuid4().hex[:8]}",
         quarantine_uri=args.quarantine_output,
         salt=identity_salt(),
@@ -199,15 +197,35 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _sessionize(args: argparse.Namespace) -> int:
-    from caec_spark import io
-    from caec_spark.jobs.sessionize import ReconciliationError, run
+    from caec_spark.job import ReconciliationError, run
     from caec_spark.session import JavaNotFoundError, get_spark
-    from caec_spark.splitter import file_day
 
+    try:
+        # The window is validated here, once; the job takes it as given.
+        window = DayWindow.parse(args.start, args.end)
+    except ValueError as exc:
+        print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
+        return 2
     try:
         rules = RulesConfig.from_json(args.config) if args.config else RulesConfig()
     except (OSError, ValueError, TypeError) as exc:
         print(f"caec-spark sessionize: error: bad --config: {exc}", file=sys.stderr)
+        return 2
+    try:
+        cfg = RunConfig(
+            input_uri=args.input,
+            fmt=args.format,
+            output_uri=args.output,
+            window=window,
+            run_id=args.run_id
+            or f"{window.start.isoformat()}_{window.end.isoformat()}_{uuid.uuid4().hex[:8]}",
+            lookback_hours=args.lookback_hours,
+            quarantine_uri=args.quarantine_output,
+            rules=rules,
+            salt=identity_salt(),
+        )
+    except ValueError as exc:
+        print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
         return 2
     try:
         spark = get_spark(master=args.master)
@@ -215,31 +233,6 @@ def _sessionize(args: argparse.Namespace) -> int:
         print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
         return 2
     try:
-        start, end = args.start, args.end
-        if start is None or end is None:
-            days = sorted({d for f in io.list_input_files(spark, args.input) if (d := file_day(f))})
-            if not days:
-                print(
-                    "caec-spark sessionize: error: --start and --end are required when the input has no "
-                    "dt=YYYY-MM-DD/ day directories to infer them from",
-                    file=sys.stderr,
-                )
-                return 2
-            start = start or dt.date.fromisoformat(days[0])
-            end = end or dt.date.fromisoformat(days[-1]) + dt.timedelta(days=1)
-        run_id = args.run_id or f"{start.isoformat()}_{end.isoformat()}_{uuid.uuid4().hex[:8]}"
-        cfg = RunConfig(
-            input_uri=args.input,
-            fmt=args.format,
-            output_uri=args.output,
-            start=start,
-            end=end,
-            run_id=run_id,
-            lookback_hours=args.lookback_hours,
-            quarantine_uri=args.quarantine_output,
-            rules=rules,
-            salt=identity_salt(),
-        )
         result = run(spark, cfg)
     except (ValueError, FileNotFoundError) as exc:
         print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)

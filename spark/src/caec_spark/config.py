@@ -86,14 +86,73 @@ class RulesConfig:
 
 
 @dataclass(frozen=True)
+class DayWindow:
+    """The half-open window ``[start, end)`` of UTC days a run sessionizes.
+
+    Validated once, where it enters (the CLI's ``--start``/``--end``); everything in the job takes it as
+    given. The caller states the window: the job never infers it from the input's ``dt=`` folders.
+    """
+
+    start: dt.date
+    end: dt.date
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+                raise ValueError(f"window {name} must be a date (YYYY-MM-DD), got {value!r}")
+        if self.end <= self.start:
+            raise ValueError(
+                f"--end ({self.end}) must be after --start ({self.start}); the window is [start, end)"
+            )
+
+    @classmethod
+    def parse(cls, start: str, end: str) -> DayWindow:
+        """The window of two ``YYYY-MM-DD`` texts (ValueError naming the bad one)."""
+        days = []
+        for name, text in (("--start", start), ("--end", end)):
+            try:
+                days.append(dt.date.fromisoformat(text))
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} is not a date (YYYY-MM-DD): {text!r}") from None
+        return cls(days[0], days[1])
+
+    @property
+    def start_ts(self) -> dt.datetime:
+        """Midnight (UTC, naive as Spark's session time zone reads it) opening the window."""
+        return dt.datetime(self.start.year, self.start.month, self.start.day)
+
+    @property
+    def end_ts(self) -> dt.datetime:
+        """Midnight after the window's last day (exclusive)."""
+        return dt.datetime(self.end.year, self.end.month, self.end.day)
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.end - dt.timedelta(days=1)
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, dt.date) and self.start <= day < self.end
+
+    def __str__(self) -> str:
+        return f"[{self.start}, {self.end})"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+@dataclass(frozen=True)
 class RunConfig:
-    """One run of the job: inputs, outputs and the half-open window [start, end)."""
+    """One run of the job: inputs, outputs and the window of days it covers."""
 
     input_uri: str
     fmt: str
     output_uri: str
-    start: dt.date
-    end: dt.date
+    window: DayWindow
     run_id: str
     lookback_hours: int = DEFAULT_LOOKBACK_HOURS
     quarantine_uri: str | None = None
@@ -103,12 +162,15 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
             raise ValueError(f"unknown format {self.fmt!r}; choose one of {', '.join(FORMATS)}")
-        if self.end <= self.start:
-            raise ValueError(
-                f"--end ({self.end}) must be after --start ({self.start}); the window is [start, end)"
-            )
+        if not isinstance(self.window, DayWindow):
+            raise TypeError(f"window must be a DayWindow, got {self.window!r}")
         if not 0 <= self.lookback_hours <= 48:
             raise ValueError("--lookback-hours must be between 0 and 48")
+
+    @property
+    def lookback_ts(self) -> dt.datetime:
+        """Where the look-back context starts (used only when no visitor state is published)."""
+        return self.window.start_ts - dt.timedelta(hours=self.lookback_hours)
 
     @property
     def quarantine_root(self) -> str:

@@ -137,8 +137,8 @@ def move_versions(
 
 
 def move_state(spark: SparkSession, cfg: RunConfig, staged: str) -> Entry:
-    """Move the staged visitor state to the version folder of ``as_of=<end>``; its pointer entry."""
-    key = cfg.end.isoformat()
+    """Move the staged visitor state to the version folder of ``as_of=<window end>``; its pointer entry."""
+    key = cfg.window.end.isoformat()
     io.move_dir(spark, staged, version_uri(datasets(cfg)[STATE], key, cfg.run_id))
     return Entry(STATE, key, cfg.run_id)
 
