@@ -1,4 +1,5 @@
-# Spark component: the PySpark sessionization job (caec_spark) and its synthetic data generator.
+# Spark component: the PySpark sessionization job (caec_spark) and its dev tooling (caec_spark_dev: the
+# synthetic data generator, the DuckDB twin of the job, the benchmark).
 SPARK_DIR := $(ROOT)/spark
 SPARK_PY := $(VENV)/spark/bin/python
 $(eval $(call venv,spark,$(SPARK_DIR)/requirements.lock,@$(UV) pip install -q --no-deps --python $(VENV)/spark/bin/python -e $(SPARK_DIR)))
@@ -19,7 +20,7 @@ test-spark: $(VENV)/spark/.synced ## Run the Spark job's tests (local[2] Spark, 
 lint-spark: $(VENV)/tools/.synced $(VENV)/spark/.synced ## ruff + mypy over spark/
 	$(RUFF) check $(SPARK_DIR)
 	$(RUFF) format --check $(SPARK_DIR)
-	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(SPARK_PY) $(SPARK_DIR)/src/caec_spark $(SPARK_DIR)/tests
+	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(SPARK_PY) $(SPARK_DIR)/src/caec_spark $(SPARK_DIR)/src/caec_spark_dev $(SPARK_DIR)/tests
 
 # make sessionize INPUT=... FORMAT=... OUT=... START=YYYY-MM-DD END=YYYY-MM-DD [ARGS="--lookback-hours 6"]
 sessionize: $(VENV)/spark/.synced ## Sessionize raw logs: make sessionize INPUT=uri FORMAT=jsonl OUT=uri START=day END=day (END exclusive)
@@ -32,8 +33,8 @@ sessionize: $(VENV)/spark/.synced ## Sessionize raw logs: make sessionize INPUT=
 # make generate EVENTS=100000 FORMAT=jsonl SEED=1 OUT=data/raw [ARGS="--days 3 --malformed-rate 0.01"]
 generate: $(VENV)/spark/.synced ## Write synthetic raw logs + ground truth: make generate EVENTS=n FORMAT=jsonl SEED=s OUT=dir
 	@test -n "$(OUT)" || { echo "usage: make generate EVENTS=<n> FORMAT=<retailrocket|rees46|combined|jsonl> SEED=<s> OUT=<dir>" >&2; exit 2; }
-	$(SPARK_PY) -m caec_spark generate --events "$(or $(EVENTS),100000)" --format "$(or $(FORMAT),jsonl)" \
+	$(SPARK_PY) -m caec_spark_dev generate --events "$(or $(EVENTS),100000)" --format "$(or $(FORMAT),jsonl)" \
 	  --seed "$(or $(SEED),1)" --output "$(OUT)" $(ARGS)
 
 bench-spark: $(VENV)/spark/.synced ## Benchmark: Spark vs DuckDB sessionization of 1M and 10M generated events (events/s, peak memory as PSS)
-	cd $(ROOT) && $(SPARK_PY) -m caec_spark.bench --out $(ROOT)/.out/bench
+	cd $(ROOT) && $(SPARK_PY) -m caec_spark_dev.bench --out $(ROOT)/.out/bench

@@ -196,3 +196,11 @@ def test_dbt_context_is_the_project_only() -> None:
     assert not [
         k for k in kept if k.startswith(("dbt/target/", "dbt/logs/", "dbt/dashboard")) or k.endswith(".py")
     ]
+
+
+def test_spark_context_is_the_job_package_without_dev_tooling() -> None:
+    ignore = IMAGES_DIR / "spark" / "Dockerfile.dockerignore"
+    patterns = [ln.strip() for ln in ignore.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
+    kept = included_files("spark/src", patterns)
+    assert "spark/src/caec_spark/__main__.py" in kept
+    assert not [k for k in kept if not k.startswith("spark/src/caec_spark/")], kept

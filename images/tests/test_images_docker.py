@@ -196,7 +196,7 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated raw logs on the host (the generator is dev tooling, not part of the job image)."""
     raw = tmp_path_factory.mktemp("raw")
     gen = sh(
-        str(SPARK_PY), "-m", "caec_spark", "generate", "--events", str(EVENTS), "--format", "jsonl",
+        str(SPARK_PY), "-m", "caec_spark_dev", "generate", "--events", str(EVENTS), "--format", "jsonl",
         "--seed", "7", "--days", "2", "--start", START, "--output", str(raw),
         timeout=600,
     )  # fmt: skip
@@ -296,6 +296,18 @@ def test_spark_image_is_the_locked_spark_on_python_311(images: dict[str, str]) -
     version = run(images["spark"], "spark-submit", "--version")
     assert version.returncode == 0, tail(version)
     assert f"version {pyspark}" in version.stdout + version.stderr
+
+
+def test_spark_image_has_the_job_but_no_dev_tooling(images: dict[str, str]) -> None:
+    """caec_spark_dev (generator, DuckDB twin, benchmark) stays on the host: the Dockerfile copies caec_spark only."""
+    probe = run(
+        images["spark"],
+        "python",
+        "-c",
+        "import importlib.util as u; print(*(u.find_spec(m) is not None for m in ('caec_spark', 'caec_spark_dev')))",
+    )
+    assert probe.returncode == 0, tail(probe)
+    assert probe.stdout.split() == ["True", "False"], probe.stdout
 
 
 def test_spark_executor_starts_the_kubernetes_executor_backend(images: dict[str, str]) -> None:

@@ -10,8 +10,8 @@ from pyspark.sql import functions as F
 
 from caec_spark.config import DayWindow, RulesConfig, RunConfig
 from caec_spark.job import RunResult, run
-from caec_spark.jobs.generate import GenerateConfig, generate
 from caec_spark.publish import read_published
+from caec_spark_dev.generate import GenerateConfig, generate
 
 START = dt.date(2026, 11, 1)
 

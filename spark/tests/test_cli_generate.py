@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import gzip
 import json
 import subprocess
@@ -11,16 +12,47 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+import caec_spark
 from caec_spark.__main__ import main
-from caec_spark.jobs.generate import GenerateConfig, generate
+from caec_spark_dev.generate import GenerateConfig, generate
 
 
-@pytest.mark.parametrize("cmd", [["--help"], ["sessionize", "--help"], ["generate", "--help"]])
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["caec_spark", "--help"],
+        ["caec_spark", "sessionize", "--help"],
+        ["caec_spark", "erase", "--help"],
+        ["caec_spark_dev", "generate", "--help"],
+        ["caec_spark_dev.duck", "--help"],
+        ["caec_spark_dev.bench", "--help"],
+    ],
+)
 def test_help(cmd: list[str]) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "caec_spark", *cmd], capture_output=True, text=True, check=False
-    )
+    r = subprocess.run([sys.executable, "-m", *cmd], capture_output=True, text=True, check=False)
     assert r.returncode == 0 and "usage" in r.stdout.lower()
+
+
+def test_the_job_package_never_imports_the_dev_tooling() -> None:
+    """caec_spark_dev is not in the Spark image (images/spark/Dockerfile copies caec_spark only)."""
+    offenders = []
+    for path in sorted(Path(caec_spark.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "caec_spark_dev"]
+    assert offenders == []
+
+
+def test_generate_is_not_a_job_command() -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["generate", "--events", "10", "--format", "jsonl", "--output", "x"])
+    assert exc.value.code == 2
 
 
 def test_bad_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,8 +14,8 @@ import pytest
 from helpers import START, gen, run_job
 from pyspark.sql import SparkSession
 
-from caec_spark import duck
 from caec_spark.config import RulesConfig
+from caec_spark_dev import duck
 
 END = START + dt.timedelta(days=3)
 EVENT_COLS = (

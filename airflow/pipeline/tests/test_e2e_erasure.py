@@ -130,7 +130,7 @@ def raw(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     base = tmp_path_factory.mktemp("raw")
     plain, subject = base / "plain", base / "subject"
     subprocess.run(
-        [_python("spark"), "-m", "caec_spark", "generate", "--events", "2000", "--format", "jsonl",
+        [_python("spark"), "-m", "caec_spark_dev", "generate", "--events", "2000", "--format", "jsonl",
          "--seed", "3", "--start", START.isoformat(), "--days", "3", "--output", str(plain)],
         check=True, capture_output=True,
     )  # fmt: skip

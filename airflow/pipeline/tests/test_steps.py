@@ -66,7 +66,7 @@ def test_local_commands_use_the_component_venvs(cfg: PipelineConfig) -> None:
     assert command[:3] == [str(ROOT / ".venv/spark/bin/python"), "-m", "caec_spark"]
     assert command[3:] == steps.sessionize_args(cfg, D1, D2)
     gen = steps.generate_command(cfg, 1000, 7, D1, 3)
-    assert gen[:4] == [str(ROOT / ".venv/spark/bin/python"), "-m", "caec_spark", "generate"]
+    assert gen[:4] == [str(ROOT / ".venv/spark/bin/python"), "-m", "caec_spark_dev", "generate"]
     assert gen[gen.index("--events") + 1] == "1000" and gen[gen.index("--seed") + 1] == "7"
     assert gen[gen.index("--output") + 1] == cfg.raw_uri
     assert steps.dbt_build_command(cfg, D1, D2)[0] == str(ROOT / ".venv/dbt/bin/dbt")

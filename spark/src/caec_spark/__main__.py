@@ -1,4 +1,6 @@
-"""Command line: ``python -m caec_spark {sessionize,generate,erase} ...`` (see --help of each)."""
+"""Command line: ``python -m caec_spark {sessionize,erase} ...`` (see --help of each).
+
+The sample generator is dev tooling: ``python -m caec_spark_dev generate`` (not in the job image)."""
 
 from __future__ import annotations
 
@@ -66,27 +68,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--config", help="rules JSON (keys of RulesConfig) overriding the defaults")
     s.add_argument("--master", help="Spark master (default: the configured one, else local[*])")
 
-    g = sub.add_parser(
-        "generate",
-        help="write synthetic raw logs with ground truth",
-        description=(
-            "Write realistic synthetic click logs as DIR/dt=YYYY-MM-DD/part-00000.<ext>[.gz] plus ground truth "
-            "in DIR/_truth/ (true session key, is_bot, malformed per line). No Spark needed."
-        ),
-    )
-    g.add_argument("--events", type=int, required=True, help="approximate number of records to write")
-    g.add_argument("--format", required=True, choices=FORMATS)
-    g.add_argument("--seed", type=int, default=1)
-    g.add_argument("--output", required=True, help="output directory")
-    g.add_argument("--start", type=_date, default=dt.date(2026, 11, 1), help="first day (default 2026-11-01)")
-    g.add_argument("--days", type=int, default=3, help="number of days (default 3)")
-    g.add_argument(
-        "--malformed-rate", type=float, default=0.002, help="share of malformed lines (default 0.002)"
-    )
-    g.add_argument(
-        "--gzip", action=argparse.BooleanOptionalAction, default=True, help="gzip day files (default on)"
-    )
-
     e = sub.add_parser(
         "erase",
         help="erase a data subject from staging (events, sessions, visitor state, quarantine)",
@@ -126,26 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "generate":
-        from caec_spark.jobs.generate import GenerateConfig, generate
-
-        try:
-            cfg = GenerateConfig(
-                events=args.events,
-                fmt=args.format,
-                seed=args.seed,
-                output=args.output,
-                start=args.start,
-                days=args.days,
-                malformed_rate=args.malformed_rate,
-                gzip=args.gzip,
-            )
-        except ValueError as exc:
-            print(f"caec-spark generate: error: {exc}", file=sys.stderr)
-            return 2
-        summary = generate(cfg)
-        print(summary.to_json())
-        return 0
     if args.command == "erase":
         return _erase(args)
     return _sessionize(args)

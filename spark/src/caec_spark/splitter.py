@@ -35,7 +35,7 @@ HEADERS: dict[str, tuple[str, ...]] = {
         "user_session",
     ),
 }
-# A dt=YYYY-MM-DD directory in a path (group 1: the day); also used by caec_spark.duck.
+# A dt=YYYY-MM-DD directory in a path (group 1: the day); also used by caec_spark_dev.duck.
 DT_PATTERN = r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)"
 _DT_RE = re.compile(DT_PATTERN)
 _HEADERISH = re.compile(r"^[A-Za-z_\"][A-Za-z0-9_ \"]*(,[A-Za-z0-9_ \"]*)+$")

@@ -137,7 +137,7 @@ def spark_env(cfg: PipelineConfig) -> dict[str, str]:
 
 
 def generate_args(cfg: PipelineConfig, events: int, seed: int, start: date, days: int) -> list[str]:
-    """Arguments of ``python -m caec_spark generate``: synthetic raw logs under the raw root."""
+    """Arguments of ``python -m caec_spark_dev generate``: synthetic raw logs under the raw root."""
     if events <= 0:
         raise ValueError(f"--events must be positive, got {events}")
     if days <= 0:
@@ -161,7 +161,12 @@ def generate_args(cfg: PipelineConfig, events: int, seed: int, start: date, days
 
 def generate_command(cfg: PipelineConfig, events: int, seed: int, start: date, days: int) -> list[str]:
     """Local mode: the generator in the spark venv."""
-    return [str(cfg.venv_python("spark")), "-m", "caec_spark", *generate_args(cfg, events, seed, start, days)]
+    return [
+        str(cfg.venv_python("spark")),
+        "-m",
+        "caec_spark_dev",
+        *generate_args(cfg, events, seed, start, days),
+    ]
 
 
 # ---------------------------------------------------------------------------- dbt

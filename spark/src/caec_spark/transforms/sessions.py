@@ -46,7 +46,7 @@ SESSION_COLUMNS = (
 )
 
 
-# The host of a referrer URL (group 1); also used by caec_spark.duck.
+# The host of a referrer URL (group 1); also used by caec_spark_dev.duck.
 REFERRER_HOST_RE = r"^[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)"
 
 

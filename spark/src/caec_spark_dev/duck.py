@@ -1,7 +1,7 @@
 """The job's rules as one DuckDB SQL script: the benchmark's like-for-like comparator, and a second oracle.
 
 ``make bench-spark`` compares Spark with DuckDB on the same files. The first comparator (``DUCKDB_MIN_SQL``
-in :mod:`caec_spark.bench`) only numbers sessions by the 30-minute gap, so its ratio mixes engine cost with
+in :mod:`caec_spark_dev.bench`) only numbers sessions by the 30-minute gap, so its ratio mixes engine cost with
 work the Spark job does and it does not. This script does the job's work for ``jsonl`` input, from the
 same :class:`~caec_spark.config.RulesConfig` and user agent classifier:
 
@@ -345,7 +345,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m caec_spark.duck",
+        prog="python -m caec_spark_dev.duck",
         description="The sessionize job's rules as DuckDB SQL over jsonl day files (the benchmark's "
         "like-for-like comparator). Prints the counts as JSON.",
     )

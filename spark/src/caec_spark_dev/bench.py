@@ -4,7 +4,7 @@ For each size: generate jsonl.gz day files once (reused when present), run
 ``python -m caec_spark sessionize`` in a subprocess, then two DuckDB SQL sessionizations of the same files,
 each in a subprocess:
 
-- ``duckdb job``: the job's own rules and outputs in DuckDB SQL (:mod:`caec_spark.duck`: quarantine with
+- ``duckdb job``: the job's own rules and outputs in DuckDB SQL (:mod:`caec_spark_dev.duck`: quarantine with
   reasons, visitor hashes, event ids, bots, max-length sessions, session records, state). Its counts must
   equal the Spark run's (printed as ``agree``), so this ratio compares two engines doing one job.
 - ``duckdb min``: only the 30-minute strict-gap rule (lag + running sum) and two Parquet writes, the
@@ -133,7 +133,7 @@ def _generate(raw: Path, events: int) -> int:
             f"bench: generating {events} events over {DAYS} days into {raw} (once; reused after)", flush=True
         )
         subprocess.run(
-            [sys.executable, "-m", "caec_spark", "generate", "--events", str(events), "--format", "jsonl", "--seed", "42",
+            [sys.executable, "-m", "caec_spark_dev", "generate", "--events", str(events), "--format", "jsonl", "--seed", "42",
              "--output", str(raw), "--start", START, "--days", str(DAYS)],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
@@ -171,7 +171,7 @@ def run_size(out: Path, name: str, events: int, threads: int, memory: str) -> di
     print(f"bench: {name} duckdb job (the job's rules in DuckDB SQL) ...", flush=True)
     job_counts = base / "duckdb-job.json"
     job = _measure(
-        [sys.executable, "-m", "caec_spark.duck", "--input", f"{raw}/dt=*/*.jsonl.gz", "--output", str(duck_job),
+        [sys.executable, "-m", "caec_spark_dev.duck", "--input", f"{raw}/dt=*/*.jsonl.gz", "--output", str(duck_job),
          "--start", START, "--end", end, "--salt", BENCH_SALT, "--threads", str(threads),
          "--memory-limit", _duck_memory(memory)],
         log=base / "duckdb-job.log", stdout=job_counts,
@@ -222,7 +222,7 @@ def _agree(spark_counts: dict[str, object], duck_counts: dict[str, int]) -> bool
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m caec_spark.bench", description=__doc__.splitlines()[0] if __doc__ else None
+        prog="python -m caec_spark_dev.bench", description=__doc__.splitlines()[0] if __doc__ else None
     )
     p.add_argument("--out", default=".out/bench", help="bench directory (raw inputs are reused)")
     p.add_argument("--sizes", default="1m,10m", help="comma-separated subset of 20k,1m,10m")
