@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import tempfile
@@ -151,10 +152,10 @@ def read_lines(spark: SparkSession, files: list[str], fmt: str) -> DataFrame:
     )
     if not non_empty:
         return empty_rows
-    binary = spark.read.format("binaryFile").load(non_empty).select("path", "content")
-    binary = binary.repartition(
-        min(len(non_empty), max(1, spark.sparkContext.defaultParallelism * 4)), "path"
-    )
+    # One scan per file: a binaryFile scan of one file is one partition, so the union is one task per
+    # file with no shuffle (hashing 31 paths into 8 partitions had put 7 day files into one task).
+    scans = [spark.read.format("binaryFile").load(f).select("path", "content") for f in non_empty]
+    binary = functools.reduce(DataFrame.union, scans)
     lines = binary.mapInArrow(_split_batches(fmt), RAW_SCHEMA)
     return lines.unionByName(empty_rows) if empty else lines
 

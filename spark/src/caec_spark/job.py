@@ -619,11 +619,16 @@ def _by_route(route_counts: RouteCounts) -> dict[str, int]:
 def _write(df: DataFrame, uri: str, partition: str, sort: list[str] | None = None) -> None:
     """Parquet partitioned by ``partition``.
 
-    With ``sort`` (small outputs): one file per partition value, sorted by it. Without: each task writes
-    its rows in their cached order (events and sessions are clustered by visitor there) into one file per
-    partition value it holds, keeping those writers open at once (``spark.sql.maxConcurrentOutputFileWriters``
-    in :mod:`caec_spark.session`), so the largest outputs are written with no shuffle and no sort.
+    With ``sort`` (small outputs): one file per partition value, sorted by it. Without: the cached
+    partitions are first coalesced (no shuffle) into one task per core (Spark's default parallelism: the
+    local cores, or every executor core of a cluster), and each task writes its rows in their cached order
+    (events and sessions are clustered by visitor there) into one file per partition value it holds,
+    keeping those writers open at once (``spark.sql.maxConcurrentOutputFileWriters`` in
+    :mod:`caec_spark.session`). So the largest outputs are written with no shuffle and no sort, as one
+    file per date per core instead of one per date per shuffle partition.
     """
     if sort is not None:
         df = df.repartition(partition).sortWithinPartitions(partition, *sort)
+    else:
+        df = df.coalesce(max(1, df.sparkSession.sparkContext.defaultParallelism))
     df.write.mode("overwrite").partitionBy(partition).parquet(uri)
