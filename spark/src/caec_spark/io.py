@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import functools
 import json
 import os
 import tempfile
@@ -138,8 +138,31 @@ def _split_batches(fmt: str) -> Any:
     return run
 
 
+@contextlib.contextmanager
+def one_task_per_file(spark: SparkSession) -> Iterator[None]:
+    """While inside, file scans put every file into a partition of its own.
+
+    Spark packs small files into one partition until ``spark.sql.files.maxPartitionBytes``, counting
+    ``spark.sql.files.openCostInBytes`` per file; with the open cost at the partition size no two files
+    share one. Raw files are compressed day files read by one task each (gzip cannot be split), so this
+    gives one task per day file with no shuffle (hashing 31 paths into 8 partitions had put 7 day files
+    into one task; a union of one scan per file costs seconds of planning). Spark decides the partitions
+    when a query runs, so the query reading :func:`read_lines` must run inside (the job materialises it).
+    """
+    key = "spark.sql.files.openCostInBytes"
+    before = spark.conf.get(key, None)
+    spark.conf.set(key, str(spark.conf.get("spark.sql.files.maxPartitionBytes", "128MB")))
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, before)
+
+
 def read_lines(spark: SparkSession, files: list[str], fmt: str) -> DataFrame:
-    """Numbered raw lines of the given files (one Spark task per file: large inputs come as day files).
+    """Numbered raw lines of the given files (one Spark task per file when run in :func:`one_task_per_file`).
 
     Zero-byte files never reach the binaryFile reader (Spark skips them), so they are turned into their
     ``empty_file`` records here: an empty file is counted, never silently skipped.
@@ -152,10 +175,7 @@ def read_lines(spark: SparkSession, files: list[str], fmt: str) -> DataFrame:
     )
     if not non_empty:
         return empty_rows
-    # One scan per file: a binaryFile scan of one file is one partition, so the union is one task per
-    # file with no shuffle (hashing 31 paths into 8 partitions had put 7 day files into one task).
-    scans = [spark.read.format("binaryFile").load(f).select("path", "content") for f in non_empty]
-    binary = functools.reduce(DataFrame.union, scans)
+    binary = spark.read.format("binaryFile").load(non_empty).select("path", "content")
     lines = binary.mapInArrow(_split_batches(fmt), RAW_SCHEMA)
     return lines.unionByName(empty_rows) if empty else lines
 

@@ -33,6 +33,7 @@ from caec_spark import erasure, io
 from caec_spark import publish as pub
 from caec_spark.config import DayWindow, RunConfig, join_uri
 from caec_spark.formats import parse
+from caec_spark.formats._common import ITEM_COLUMNS
 from caec_spark.log import progress
 from caec_spark.pointer import Pointer
 from caec_spark.transforms.enrich import enrich, event_id_col, mask_ips, with_user_agent_classes
@@ -55,12 +56,7 @@ EVENT_COLUMNS = (
     "utm_source",
     "utm_medium",
     "utm_campaign",
-    "item_id",
-    "category",
-    "brand",
-    "price",
-    "transaction_id",
-    "revenue",
+    *ITEM_COLUMNS,
     "user_agent",
     "device_type",
     "http_status",
@@ -166,27 +162,17 @@ class Staged:
 
     root: str
     quarantine_root: str
-    events: str
     events_schema: Any
-    has_prev_events: bool
 
-    @property
-    def events_prev(self) -> str:
-        return join_uri(self.root, "events_prev")
-
-    @property
-    def sessions(self) -> str:
-        return join_uri(self.root, "sessions")
-
-    @property
-    def state(self) -> str:
-        return join_uri(self.root, "state")
+    def uri(self, name: str) -> str:
+        """A staged output: ``events``, ``events_prev`` (the rewritten previous day), ``sessions``, ``state``."""
+        return join_uri(self.root, name)
 
     def by_dataset(self) -> dict[str, list[str]]:
         """Staged roots per published dataset (the order :func:`caec_spark.publish.move_versions` moves)."""
         return {
-            "events": [self.events, self.events_prev],
-            "sessions": [self.sessions],
+            "events": [self.uri("events"), self.uri("events_prev")],
+            "sessions": [self.uri("sessions")],
             "quarantine": [self.quarantine_root],
         }
 
@@ -287,7 +273,8 @@ def route(spark: SparkSession, cfg: RunConfig, prior: Prior) -> Routed:
         .withColumn("raw", F.when(F.col("route") == "quarantine", F.col("raw")))
         .drop("ts_text", "event_type_raw", "parse_reason", "parse_detail", "filter_reason")
     )
-    routed = _materialise(routed)
+    with io.one_task_per_file(spark):
+        routed = _materialise(routed)
     counts = {
         (r["route"], r["reason"]): int(r["n"])
         for r in routed.groupBy("route", "reason").agg(F.count(F.lit(1)).alias("n")).collect()
@@ -376,9 +363,10 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
     )
     # Materialise now: every output below reads these rows and would otherwise sessionize anew.
     all_rows = _materialise(all_rows)
-    _step("sessionize", f"{all_rows.count()} event(s) sessionized")
     touched = all_rows.where(F.col("route") == "window").select("session_id").distinct()
     sessions = _materialise(build_sessions(all_rows.where(F.col("_has_window")), rules, cfg.run_id))
+    # (no count of its own: the counts come from the staged files in the reconcile stage)
+    _step("sessionize", "events sessionized, session records built")
     return Sessionized(all_rows, sessions, touched, anchors, prev_events)
 
 
@@ -395,22 +383,20 @@ def stage(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed, ses
             if cfg.quarantine_uri
             else join_uri(root, "quarantine")
         ),
-        events=join_uri(root, "events"),
         events_schema=sess.events.schema,
-        has_prev_events=sess.prev_events is not None,
     )
     _step("stage", f"staging under {root}")
-    _write(sess.events, staged.events, "event_date")
+    _write(sess.events, staged.uri("events"), "event_date")
     if sess.prev_events is not None:
         updated_prev = sess.complete.where(~F.col("_window")).select(*EVENT_COLUMNS)
         kept = sess.prev_events.join(sess.touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
         _write(
             kept.unionByName(updated_prev),
-            staged.events_prev,
+            staged.uri("events_prev"),
             "event_date",
             ["visitor_id", "event_ts", "event_id"],
         )
-    _write(_sessions_out(spark, cfg.window, prior, sess), staged.sessions, "session_date")
+    _write(_sessions_out(spark, cfg.window, prior, sess), staged.uri("sessions"), "session_date")
     _write(
         quarantine_rows(routed.rows, cfg),
         staged.quarantine_root,
@@ -418,7 +404,7 @@ def stage(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed, ses
         ["source_file", "source_line"],
     )
     new_state = anchors_from(sess.rows.where(F.col("route") != "earlier"), sess.anchors)
-    new_state.write.mode("overwrite").parquet(staged.state)
+    new_state.write.mode("overwrite").parquet(staged.uri("state"))
     return staged
 
 
@@ -456,7 +442,7 @@ def reconcile(
     The events are counted as written (read back from the staged files: two boolean columns and the row
     counts), not by another pass over the sessionized rows: the check is on what will be published.
     """
-    written_events = spark.read.schema(staged.events_schema).parquet(staged.events)
+    written_events = spark.read.schema(staged.events_schema).parquet(staged.uri("events"))
     counts = count(routed.counts, written_events, sess.sessions, cfg.window)
     ok, problems = check_counts(counts)
     _step(
@@ -547,7 +533,7 @@ def publish(
     """Stage 5: move the staged partitions into version folders, write the manifest, then the pointer."""
     _step("publish", f"publishing into {cfg.output_uri}")
     published, entries = pub.move_versions(spark, cfg, staged.by_dataset())
-    entries.append(pub.move_state(spark, cfg, staged.state))
+    entries.append(pub.move_state(spark, cfg, staged.uri("state")))
     manifest = {
         "run_id": cfg.run_id,
         "started_at": _utc_text(started),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pyspark.sql import DataFrame
 
 from caec_spark.formats import combined, jsonl, rees46, retailrocket
+from caec_spark.formats._common import ITEM_COLUMNS
 
 PARSED_COLUMNS = (
     "event_ts",
@@ -23,12 +24,7 @@ PARSED_COLUMNS = (
     "event_type",
     "page_url",
     "referrer",
-    "item_id",
-    "category",
-    "brand",
-    "price",
-    "transaction_id",
-    "revenue",
+    *ITEM_COLUMNS,
     "user_agent",
     "http_status",
     "parse_reason",

@@ -15,6 +15,9 @@ _EPOCH = dt.datetime(1970, 1, 1)
 MILLIS_MIN = (TS_MIN - _EPOCH) // dt.timedelta(milliseconds=1)
 MILLIS_MAX = (TS_MAX - _EPOCH) // dt.timedelta(milliseconds=1)
 
+# The product and order fields of an event, in the order the parsed record and the events output list them.
+ITEM_COLUMNS = ("item_id", "category", "brand", "price", "transaction_id", "revenue")
+
 
 def blank_to_null(c: Column) -> Column:
     """Empty strings and the web-log placeholder '-' mean 'absent'."""

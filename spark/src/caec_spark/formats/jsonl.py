@@ -10,7 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from caec_spark.formats._common import blank_to_null, finish, finite_double, first_reason
+from caec_spark.formats._common import ITEM_COLUMNS, blank_to_null, finish, finite_double, first_reason
 
 FIELDS = (
     "event_ts",
@@ -20,12 +20,7 @@ FIELDS = (
     "event_type",
     "page_url",
     "referrer",
-    "item_id",
-    "category",
-    "brand",
-    "price",
-    "transaction_id",
-    "revenue",
+    *ITEM_COLUMNS,
     "http_status",
 )
 _SCHEMA = "struct<" + ",".join(f"{f}:string" for f in FIELDS) + ",_corrupt_record:string>"
