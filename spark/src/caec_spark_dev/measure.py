@@ -168,11 +168,11 @@ class TreeSampler:
                 break
         self.cpu_s = time.thread_time() - t0
 
-    def __enter__(self) -> TreeSampler:
+    def start(self) -> None:
         self._thread.start()
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
+        """Stop the thread (at once when it is between ticks) and wait for it."""
         self._stop.set()
         self._thread.join()
 
@@ -231,10 +231,14 @@ def measure(
         before = frozenset(children(os.getpid()))
         t0 = time.monotonic()
         proc = subprocess.Popen(list(cmd), env=dict(env) if env is not None else None, stdout=so, stderr=se)
-        with TreeSampler(proc.pid, interval, before) as sampler:
+        sampler = TreeSampler(proc.pid, interval, before)
+        sampler.start()
+        try:
             rc = proc.wait()
             wall = time.monotonic() - t0
             _drain(before, DRAIN_TIMEOUT_S)
+        finally:
+            sampler.stop()
     return Measured(
         returncode=rc,
         wall_s=wall,
