@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from caec_spark_dev.bench import markdown, parse_sizes, targets
-from caec_spark_dev.measure import parse_status, read_memory, tree
+from caec_spark_dev.measure import family, parse_private, parse_status, read_memory, read_processes, tree
 
 MB = 2**20
 
@@ -41,18 +41,53 @@ def test_tree_finds_grandchildren_and_their_memory() -> None:
         assert parent.stdout is not None
         grandchild = int(parent.stdout.readline())
         for _ in range(200):  # until the grandchild has touched its 64 MB
-            rss, hwm = read_memory([grandchild])
+            rss, hwm = read_memory(grandchild)
             if hwm >= 64 * 1024:
                 break
             time.sleep(0.05)
         assert tree(parent.pid) == [parent.pid, grandchild]
-        rss, hwm = read_memory(tree(parent.pid))
+        assert family(parent.pid) == {parent.pid: None, grandchild: parent.pid}
+        rss, hwm = read_memory(parent.pid)
         assert rss >= 64 * 1024 and hwm >= 64 * 1024
-        assert read_memory([2**22 + 1]) == (0, 0)  # no such process: counts nothing
+        assert read_memory(2**22 + 1) == (0, 0)  # no such process: counts nothing
     finally:
         parent.kill()
         parent.wait()
         os.kill(grandchild, 9)
+
+
+def test_a_forked_child_counts_only_its_private_pages() -> None:
+    """A child forked without exec shares its parent's 100 MB: the tree holds them once, not twice."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import os, sys, time\n"
+         "b = bytearray(100 * 2**20)\n"
+         "pid = os.fork()\n"
+         "if pid == 0:\n    time.sleep(60); os._exit(0)\n"
+         "print(pid, flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        rows = read_processes(family(parent.pid))
+        names = [name for name, _, _ in rows]
+        assert names == [names[0], f"{names[0]} (forked)"]
+        (_, parent_kb, _), (_, child_kb, child_hwm) = rows
+        assert parent_kb >= 100 * 1024 and child_hwm >= 100 * 1024  # both map the 100 MB ...
+        assert child_kb < 20 * 1024  # ... which the child does not own
+        rss, _ = read_memory(parent.pid)
+        assert 100 * 1024 <= rss < 150 * 1024
+    finally:
+        parent.kill()
+        parent.wait()
+        os.kill(child, 9)
+
+
+def test_parse_private() -> None:
+    rollup = Path("/proc/self/smaps_rollup").read_text()
+    assert 0 < parse_private(rollup) <= parse_status(Path("/proc/self/status").read_text())["VmRSS"]
+    assert parse_private("Rss: 10 kB\nPrivate_Clean: 3 kB\nPrivate_Dirty: 4 kB\nShared_Clean: 3 kB\n") == 7
 
 
 # Run in its own interpreter: measure() makes its process a child subreaper, which pytest should not be.

@@ -7,10 +7,13 @@
   before and after is the user + system time of the whole tree.
 - **Peak memory** comes from a sampler thread that every ``interval`` seconds finds the tree through
   ``/proc/<pid>/task/<tid>/children`` and reads ``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status``
-  (kernel counters: no page-table walk, unlike ``smaps``). It reports the largest sum of ``VmRSS`` over the
+  (kernel counters: no page-table walk, unlike ``smaps``). A process forked from its parent without a
+  new program (a PySpark worker forked from its daemon; a JVM thread's child between fork and exec, which
+  briefly shows the whole JVM as its RSS) shares its parent's pages: it counts with its private pages only,
+  from ``smaps_rollup``, read for those processes alone. The sampler reports the largest such sum over the
   tree seen at a tick and the largest single-process ``VmHWM`` (exact for that process, also between
-  ticks); ``peak_mb`` is the larger of the two. A sum of RSS counts pages shared by forked processes once
-  per process, so it errs high by those pages.
+  ticks); ``peak_mb`` is the larger of the two. Pages shared otherwise (libraries mapped by several
+  programs) still count once per process.
 - The sampler's own cost is measured (its thread's CPU time) and reported as a share of one core.
 
 Wall seconds run from the start of the command to its exit (descendants still shutting down after that
@@ -56,18 +59,28 @@ class Measured:
         return self.sampler_cpu_s / self.wall_s if self.wall_s > 0 else 0.0
 
 
-def parse_status(text: str) -> dict[str, int]:
-    """``VmRSS`` and ``VmHWM`` of a ``/proc/<pid>/status`` text, in kB (absent for kernel threads and
-    zombies, which have no memory)."""
+def _kb_fields(text: str, keys: tuple[str, ...]) -> dict[str, int]:
+    """The ``Key:  123 kB`` lines of a /proc status or smaps_rollup text whose key is in ``keys``."""
     out: dict[str, int] = {}
     for line in text.splitlines():
         key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
+        if key in keys:
             number, _, unit = value.strip().partition(" ")
             if unit != "kB":
-                raise ValueError(f"unexpected unit in /proc status line {line!r}")
+                raise ValueError(f"unexpected unit in /proc line {line!r}")
             out[key] = int(number)
     return out
+
+
+def parse_status(text: str) -> dict[str, int]:
+    """``VmRSS`` and ``VmHWM`` of a ``/proc/<pid>/status`` text, in kB (absent for kernel threads and
+    zombies, which have no memory)."""
+    return _kb_fields(text, ("VmRSS", "VmHWM"))
+
+
+def parse_private(smaps_rollup: str) -> int:
+    """Pages of a ``/proc/<pid>/smaps_rollup`` text mapped by that process alone, in kB."""
+    return sum(_kb_fields(smaps_rollup, ("Private_Clean", "Private_Dirty", "Private_Hugetlb")).values())
 
 
 def children(pid: int, proc: Path = Path("/proc")) -> list[int]:
@@ -85,37 +98,69 @@ def children(pid: int, proc: Path = Path("/proc")) -> list[int]:
     return kids
 
 
-def tree(root: int, proc: Path = Path("/proc")) -> list[int]:
-    """``root`` and all its descendants that are alive now."""
-    seen: list[int] = []
-    todo = [root]
+def family(root: int, proc: Path = Path("/proc")) -> dict[int, int | None]:
+    """``root`` and its live descendants, each with its parent (``None`` for ``root``)."""
+    seen: dict[int, int | None] = {}
+    todo: list[tuple[int, int | None]] = [(root, None)]
     while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.append(pid)
-        todo.extend(children(pid, proc))
+        pid, parent = todo.pop()
+        if pid not in seen:
+            seen[pid] = parent
+            todo.extend((c, pid) for c in children(pid, proc))
     return seen
 
 
-def read_memory(pids: Iterable[int], proc: Path = Path("/proc")) -> tuple[int, int]:
-    """(sum of VmRSS, largest VmHWM) over ``pids`` in kB; processes that vanished count 0."""
-    rows = read_processes(pids, proc)
-    return sum(r[1] for r in rows), max((r[2] for r in rows), default=0)
+def tree(root: int, proc: Path = Path("/proc")) -> list[int]:
+    """``root`` and all its descendants that are alive now."""
+    return list(family(root, proc))
 
 
-def read_processes(pids: Iterable[int], proc: Path = Path("/proc")) -> list[tuple[str, int, int]]:
-    """(name, VmRSS kB, VmHWM kB) of each of ``pids`` still alive, from one read of its status file."""
+def _exe(pid: int, proc: Path) -> str | None:
+    try:
+        return os.readlink(proc / str(pid) / "exe")
+    except OSError:
+        return None
+
+
+def read_processes(
+    members: Mapping[int, int | None], proc: Path = Path("/proc")
+) -> list[tuple[str, int, int]]:
+    """(name, resident kB, VmHWM kB) of each live process of ``members`` (pid -> parent or None).
+
+    Resident is ``VmRSS``, except for a process forked from its parent and still running the parent's
+    program (same ``exe``: a PySpark worker forked from its daemon, a JVM thread's child between fork and
+    exec): its pages shared with the parent are already in the parent's RSS, so only its private pages
+    count (``smaps_rollup``, read for these processes only: they are small, or short-lived).
+    """
     rows: list[tuple[str, int, int]] = []
-    for pid in pids:
+    for pid, parent in members.items():
         try:
             text = (proc / str(pid) / "status").read_text()
             status = parse_status(text)
         except (OSError, ValueError):
             continue
         name = text.partition("\n")[0].partition(":")[2].strip()
-        rows.append((name, status.get("VmRSS", 0), status.get("VmHWM", 0)))
+        resident = status.get("VmRSS", 0)
+        if (
+            parent is not None
+            and resident
+            and (exe := _exe(pid, proc)) is not None
+            and exe == _exe(parent, proc)
+        ):
+            try:
+                resident = parse_private((proc / str(pid) / "smaps_rollup").read_text())
+                name += " (forked)"
+            except (OSError, ValueError):
+                pass
+        rows.append((name, resident, status.get("VmHWM", 0)))
     return rows
+
+
+def read_memory(root: int, proc: Path = Path("/proc")) -> tuple[int, int]:
+    """(resident kB summed over ``root``'s tree as :func:`read_processes` counts it, largest VmHWM kB);
+    (0, 0) once the tree is gone."""
+    rows = read_processes(family(root, proc), proc)
+    return sum(r[1] for r in rows), max((r[2] for r in rows), default=0)
 
 
 class TreeSampler:
@@ -149,10 +194,10 @@ class TreeSampler:
         return [self.root, *orphans(self.others | {self.root}, self.proc)]
 
     def sample(self) -> None:
-        pids: list[int] = []
+        members: dict[int, int | None] = {}
         for r in self._roots():
-            pids.extend(p for p in tree(r, self.proc) if p not in pids)
-        rows = read_processes(pids, self.proc)
+            members = {**family(r, self.proc), **members}
+        rows = read_processes(members, self.proc)
         rss = sum(r[1] for r in rows)
         if rss > self.rss_peak_kb:
             self.rss_peak_kb = rss
