@@ -22,7 +22,7 @@ MB = 2**20
 
 def test_parse_status_reads_the_memory_counters_of_a_real_process() -> None:
     status = parse_status(Path("/proc/self/status").read_text())
-    assert set(status) == {"VmRSS", "VmHWM"}
+    assert set(status) == {"VmRSS", "VmHWM", "VmPeak", "VmSize", "VmData"}
     assert 0 < status["VmRSS"] <= status["VmHWM"]
     assert parse_status("Name:\tkthreadd\nState:\tS (sleeping)\n") == {}  # kernel threads have none
     with pytest.raises(ValueError, match="unit"):
@@ -56,32 +56,36 @@ def test_tree_finds_grandchildren_and_their_memory() -> None:
         os.kill(grandchild, 9)
 
 
-def test_a_forked_child_counts_only_its_private_pages() -> None:
-    """A child forked without exec shares its parent's 100 MB: the tree holds them once, not twice."""
+def test_forked_children_count_only_what_they_do_not_share() -> None:
+    """Two children forked over the parent's 100 MB: one unchanged (it mirrors its parent: counts 0), one
+    that allocated 20 MB of its own (counts its private pages). The tree holds the 100 MB once."""
     parent = subprocess.Popen(
         [sys.executable, "-c",
          "import os, sys, time\n"
          "b = bytearray(100 * 2**20)\n"
-         "pid = os.fork()\n"
-         "if pid == 0:\n    time.sleep(60); os._exit(0)\n"
-         "print(pid, flush=True); time.sleep(60)"],
+         "same = os.fork()\n"
+         "if same == 0:\n    time.sleep(60); os._exit(0)\n"
+         "own = os.fork()\n"
+         "if own == 0:\n    c = bytearray(20 * 2**20); print(os.getpid(), flush=True); time.sleep(60); os._exit(0)\n"
+         "print(same, flush=True); time.sleep(60)"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert parent.stdout is not None
-        child = int(parent.stdout.readline())
-        rows = read_processes(family(parent.pid))
-        names = [name for name, _, _ in rows]
-        assert names == [names[0], f"{names[0]} (forked)"]
-        (_, parent_kb, _), (_, child_kb, child_hwm) = rows
-        assert parent_kb >= 100 * 1024 and child_hwm >= 100 * 1024  # both map the 100 MB ...
-        assert child_kb < 20 * 1024  # ... which the child does not own
+        kids = {int(parent.stdout.readline()), int(parent.stdout.readline())}
+        rows = {name.partition(" ")[2]: (kb, hwm) for name, kb, hwm in read_processes(family(parent.pid))}
+        assert set(rows) == {"", "(parent's memory)", "(forked)"}
+        assert rows[""][0] >= 100 * 1024  # the parent holds the 100 MB
+        assert rows["(parent's memory)"] == (0, rows["(parent's memory)"][1])
+        assert rows["(parent's memory)"][1] >= 100 * 1024  # though it maps them too
+        assert 20 * 1024 <= rows["(forked)"][0] < 40 * 1024
         rss, _ = read_memory(parent.pid)
-        assert 100 * 1024 <= rss < 150 * 1024
+        assert 120 * 1024 <= rss < 170 * 1024
     finally:
         parent.kill()
         parent.wait()
-        os.kill(child, 9)
+        for kid in kids:
+            os.kill(kid, 9)
 
 
 def test_parse_private() -> None:
@@ -179,7 +183,7 @@ def test_markdown_table_rows_ratios_and_targets() -> None:
     assert "| 1M events: Spark <= 40 s wall | 35.0 s | yes |" in lines
     assert "| 10M events: Spark <= 150 s wall | 160.0 s | **no** |" in lines
     assert "| Spark events/s at 10M >= at 1M | 62,500 vs 28,571 | yes |" in lines
-    assert lines[-1].endswith("The memory sampler cost at most 0.12% of one core.")
+    assert lines[-1].endswith("The memory sampler cost at most 0.12% of one core (docs/benchmarks.md).")
     # every table row has as many cells as its header
     for line in lines:
         if line.startswith("|"):

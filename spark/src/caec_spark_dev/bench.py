@@ -259,8 +259,9 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines += [
         "",
         "CPU s: user + system of the whole process tree (JVM and Python workers included). Peak MB: largest "
-        "sum of VmRSS over the tree at a 0.5 s tick, or the largest single VmHWM if higher. The memory "
-        f"sampler cost at most {100 * sampler:.2f}% of one core.",
+        "sum of resident memory over the tree at a 0.5 s tick (a child forked from its parent's program counts "
+        "its private pages), or the largest single VmHWM if higher. The memory sampler cost at most "
+        f"{100 * sampler:.2f}% of one core (docs/benchmarks.md).",
     ]
     return "\n".join(lines) + "\n"
 

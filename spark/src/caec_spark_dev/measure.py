@@ -7,10 +7,10 @@
   before and after is the user + system time of the whole tree.
 - **Peak memory** comes from a sampler thread that every ``interval`` seconds finds the tree through
   ``/proc/<pid>/task/<tid>/children`` and reads ``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status``
-  (kernel counters: no page-table walk, unlike ``smaps``). A process forked from its parent without a
-  new program (a PySpark worker forked from its daemon; a JVM thread's child between fork and exec, which
-  briefly shows the whole JVM as its RSS) shares its parent's pages: it counts with its private pages only,
-  from ``smaps_rollup``, read for those processes alone. The sampler reports the largest such sum over the
+  (kernel counters: no page-table walk, unlike ``smaps``). A child that shares its parent's address
+  space (a JVM's posix_spawn child before exec, which shows the whole JVM as its RSS; it starts one for
+  each ``chmod`` of Hadoop's local file system) counts 0; a child forked from its parent's program (a PySpark worker forked from
+  its daemon) counts its private pages only, from ``smaps_rollup``, read for those processes alone. The sampler reports the largest such sum over the
   tree seen at a tick and the largest single-process ``VmHWM`` (exact for that process, also between
   ticks); ``peak_mb`` is the larger of the two. Pages shared otherwise (libraries mapped by several
   programs) still count once per process.
@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
+# Fields equal in two processes that share one address space (a vfork/posix_spawn child before exec) or
+# that have not diverged since a fork.
+MM_SHAPE = ("VmPeak", "VmSize", "VmData")
 DRAIN_TIMEOUT_S = 120.0  # descendants still alive this long after the command exits are killed
 
 
@@ -73,9 +76,9 @@ def _kb_fields(text: str, keys: tuple[str, ...]) -> dict[str, int]:
 
 
 def parse_status(text: str) -> dict[str, int]:
-    """``VmRSS`` and ``VmHWM`` of a ``/proc/<pid>/status`` text, in kB (absent for kernel threads and
-    zombies, which have no memory)."""
-    return _kb_fields(text, ("VmRSS", "VmHWM"))
+    """``VmRSS``, ``VmHWM`` and the address-space sizes ``VmPeak``, ``VmSize``, ``VmData`` of a
+    ``/proc/<pid>/status`` text, in kB (absent for kernel threads and zombies, which have no memory)."""
+    return _kb_fields(text, ("VmRSS", "VmHWM", *MM_SHAPE))
 
 
 def parse_private(smaps_rollup: str) -> int:
@@ -125,14 +128,18 @@ def _exe(pid: int, proc: Path) -> str | None:
 def read_processes(
     members: Mapping[int, int | None], proc: Path = Path("/proc")
 ) -> list[tuple[str, int, int]]:
-    """(name, resident kB, VmHWM kB) of each live process of ``members`` (pid -> parent or None).
+    """(name, resident kB, VmHWM kB) of each live process of ``members`` (pid -> parent or None, parents
+    first, as :func:`family` gives them).
 
-    Resident is ``VmRSS``, except for a process forked from its parent and still running the parent's
-    program (same ``exe``: a PySpark worker forked from its daemon, a JVM thread's child between fork and
-    exec): its pages shared with the parent are already in the parent's RSS, so only its private pages
-    count (``smaps_rollup``, read for these processes only: they are small, or short-lived).
+    Resident is ``VmRSS``, except for a child of a process of the tree that
+    - has its parent's address space sizes (``MM_SHAPE``): it shares the parent's memory (a JVM's
+      posix_spawn child before exec reports the whole JVM as its RSS) or is an unchanged copy of it: 0;
+    - runs its parent's program (same ``exe``: a PySpark worker forked from its daemon): its pages shared
+      with the parent are in the parent's RSS, so only its private pages count (``smaps_rollup``, read for
+      these small processes only).
     """
     rows: list[tuple[str, int, int]] = []
+    shapes: dict[int, tuple[int, ...]] = {}
     for pid, parent in members.items():
         try:
             text = (proc / str(pid) / "status").read_text()
@@ -141,17 +148,14 @@ def read_processes(
             continue
         name = text.partition("\n")[0].partition(":")[2].strip()
         resident = status.get("VmRSS", 0)
-        if (
-            parent is not None
-            and resident
-            and (exe := _exe(pid, proc)) is not None
-            and exe == _exe(parent, proc)
-        ):
-            try:
-                resident = parse_private((proc / str(pid) / "smaps_rollup").read_text())
-                name += " (forked)"
-            except (OSError, ValueError):
-                pass
+        shapes[pid] = shape = tuple(status.get(k, 0) for k in MM_SHAPE)
+        if parent is not None and resident:
+            if shapes.get(parent) == shape:
+                resident, name = 0, f"{name} (parent's memory)"
+            elif (exe := _exe(pid, proc)) is not None and exe == _exe(parent, proc):
+                with contextlib.suppress(OSError, ValueError):
+                    resident = parse_private((proc / str(pid) / "smaps_rollup").read_text())
+                    name += " (forked)"
         rows.append((name, resident, status.get("VmHWM", 0)))
     return rows
 
