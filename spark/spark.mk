@@ -36,5 +36,7 @@ generate: $(VENV)/spark/.synced ## Write synthetic raw logs + ground truth: make
 	$(SPARK_PY) -m caec_spark_dev generate --events "$(or $(EVENTS),100000)" --format "$(or $(FORMAT),jsonl)" \
 	  --seed "$(or $(SEED),1)" --output "$(OUT)" $(ARGS)
 
-bench-spark: $(VENV)/spark/.synced ## Benchmark: Spark vs DuckDB sessionization of 1M and 10M generated events (events/s, peak memory as PSS)
-	cd $(ROOT) && $(SPARK_PY) -m caec_spark_dev.bench --out $(ROOT)/.out/bench
+# make bench-spark [BENCH_SIZES=100k,1m] (default 100k,1m,10m; 20k is a quick smoke size)
+BENCH_SIZES ?= 100k,1m,10m
+bench-spark: $(VENV)/spark/.synced ## Benchmark: Spark job vs its DuckDB twin vs a gap-only query at 100k/1M/10M events (wall, CPU, peak memory, events/s, ratios, issue-18 targets)
+	cd $(ROOT) && $(SPARK_PY) -m caec_spark_dev.bench --out $(ROOT)/.out/bench --sizes "$(BENCH_SIZES)"

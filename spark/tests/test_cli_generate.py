@@ -14,6 +14,7 @@ import pytest
 
 import caec_spark
 from caec_spark.__main__ import main
+from caec_spark_dev.__main__ import main as dev_main
 from caec_spark_dev.generate import GenerateConfig, generate
 
 
@@ -23,9 +24,11 @@ from caec_spark_dev.generate import GenerateConfig, generate
         ["caec_spark", "--help"],
         ["caec_spark", "sessionize", "--help"],
         ["caec_spark", "erase", "--help"],
+        ["caec_spark_dev", "--help"],
         ["caec_spark_dev", "generate", "--help"],
+        ["caec_spark_dev", "duck", "--help"],
+        ["caec_spark_dev", "bench", "--help"],
         ["caec_spark_dev.duck", "--help"],
-        ["caec_spark_dev.bench", "--help"],
     ],
 )
 def test_help(cmd: list[str]) -> None:
@@ -53,6 +56,14 @@ def test_generate_is_not_a_job_command() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["generate", "--events", "10", "--format", "jsonl", "--output", "x"])
     assert exc.value.code == 2
+
+
+def test_dev_commands_and_their_usage_errors(tmp_path: Path) -> None:
+    args = ["--format", "jsonl", "--output", str(tmp_path / "raw")]
+    assert dev_main(["generate", "--events", "0", *args]) == 2
+    assert dev_main(["sessionize"]) == 2
+    assert dev_main(["generate", "--events", "50", "--days", "1", *args]) == 0
+    assert list((tmp_path / "raw").glob("dt=2026-11-01/part-00000.jsonl.gz"))
 
 
 def test_bad_format_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

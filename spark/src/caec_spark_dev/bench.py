@@ -1,23 +1,23 @@
-"""``make bench-spark``: Spark vs DuckDB sessionization of the same generated files (1M and 10M events).
+"""``make bench-spark``: the Spark job, its DuckDB twin and a gap-only DuckDB query on the same files.
 
-For each size: generate jsonl.gz day files once (reused when present), run
-``python -m caec_spark sessionize`` in a subprocess, then two DuckDB SQL sessionizations of the same files,
-each in a subprocess:
+Sizes: 100k, 1M and 10M generated events (``--sizes`` / ``BENCH_SIZES``, e.g. ``100k,1m``; ``20k`` is a
+quick smoke size), 30 days of jsonl.gz. Every input is generated (or reused) before the first timing
+starts. Then, per size and one after the other (never concurrently), each in its own process tree:
 
-- ``duckdb job``: the job's own rules and outputs in DuckDB SQL (:mod:`caec_spark_dev.duck`: quarantine with
-  reasons, visitor hashes, event ids, bots, max-length sessions, session records, state). Its counts must
-  equal the Spark run's (printed as ``agree``), so this ratio compares two engines doing one job.
-- ``duckdb min``: only the 30-minute strict-gap rule (lag + running sum) and two Parquet writes, the
-  comparator of earlier figures; kept so they stay comparable.
+- ``spark``: ``python -m caec_spark sessionize`` (local mode, the bench's memory and threads);
+- ``duckdb twin``: the job's own rules and outputs in DuckDB SQL (:mod:`caec_spark_dev.duck`: quarantine
+  with reasons, visitor hashes, event ids, bots, max-length sessions, session records, state). Its counts
+  must equal the Spark run's (``agree``), so the ratio compares two engines doing one job;
+- ``duckdb gap-only``: only the 30-minute strict-gap rule (lag + running sum) and two Parquet writes.
 
 Both engines get the same memory budget (``--memory``, default 12g: Spark's driver heap, DuckDB's
-``memory_limit``) and the same number of threads. Peak memory is the peak sum
-of PSS over the process tree (JVM + Python workers), sampled every 0.2 s with psutil: PSS splits pages
-that processes share (PySpark forks its workers from one daemon), where a sum of RSS would count them
-once per process. Where PSS is unavailable (not Linux) it falls back to RSS. Prints events/s,
-peak memory and both Spark/DuckDB time ratios, and writes them to ``<out>/results.json`` (also when the
-engines' counts disagree, which exits 1). The 10M staging output stays in ``<out>/10m/staging`` (the dbt
-benchmark reuses it); raw in ``<out>/10m/raw``.
+``memory_limit``) and threads. Each run reports wall seconds, CPU seconds of its whole process tree
+(children's rusage, exact) and peak memory (a /proc sampler costing well under 1% of a core; see
+:mod:`caec_spark_dev.measure`), events/s, and the ratio of Spark's wall time to each DuckDB run's. The
+issue-18 targets are checked on Spark's wall time: 100k <= 20 s, 1M <= 40 s, 10M <= 150 s, and events/s at
+10M >= at 1M. Prints a Markdown table (also ``<out>/results.md``) and writes ``<out>/results.json``;
+exits 1 when the engines' counts disagree. A target missed is reported, not an error. The 10M staging
+output stays in ``<out>/10m/staging`` (``make bench-dbt`` reuses it); raw inputs in ``<out>/<size>/raw``.
 """
 
 from __future__ import annotations
@@ -26,24 +26,27 @@ import argparse
 import datetime as dt
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
-import threading
-import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import psutil
+from typing import Any
 
 from caec_spark.config import SALT_ENV
+from caec_spark_dev.measure import Measured, measure
 
 BENCH_SALT = "bench"  # both engines hash visitors with it, so their session ids can be compared
-SIZES = {"20k": 20_000, "1m": 1_000_000, "10m": 10_000_000}  # 20k: a quick smoke size
+SIZES = {"20k": 20_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}  # 20k: a quick smoke size
+DEFAULT_SIZES = "100k,1m,10m"
+# issue 18: Spark wall seconds per size on 2 quiet cores
+TARGET_WALL_S = {"100k": 20.0, "1m": 40.0, "10m": 150.0}
 # 30 days: the dbt benchmark reuses the 10M output for its day-2 vs day-30 incremental figure.
 START, DAYS = "2026-10-01", 30
+ENGINES = ("spark", "duckdb_twin", "duckdb_gap")
+ENGINE_LABELS = {"spark": "Spark job", "duckdb_twin": "DuckDB twin", "duckdb_gap": "DuckDB gap-only"}
 
-DUCKDB_MIN_SQL = """
+DUCKDB_GAP_SQL = """
 SET threads TO {threads};
 SET memory_limit = '{memory}';
 CREATE OR REPLACE TEMP VIEW raw AS
@@ -74,69 +77,33 @@ COPY (
 """
 
 
-@dataclass
-class Measured:
-    seconds: float
-    peak_mb: float
-    returncode: int
+def parse_sizes(text: str) -> list[str]:
+    """``"100k,1M"`` -> ``["100k", "1m"]``; unknown sizes are a usage error."""
+    sizes = [t.strip().lower() for t in text.split(",") if t.strip()]
+    unknown = [t for t in sizes if t not in SIZES]
+    if unknown or not sizes:
+        raise argparse.ArgumentTypeError(
+            f"sizes must be a comma-separated subset of {','.join(SIZES)}: {text!r}"
+        )
+    return sizes
 
 
-def _proportional_bytes(p: psutil.Process) -> int:
-    """PSS of one process (its share of shared pages), else RSS where the platform has no PSS."""
-    try:
-        return int(p.memory_full_info().pss)
-    except (AttributeError, psutil.AccessDenied):
-        return int(p.memory_info().rss)
-
-
-def _measure(
-    cmd: list[str], env: dict[str, str] | None = None, log: Path | None = None, stdout: Path | None = None
-) -> Measured:
-    """Run a command, sampling the memory (PSS) of its whole process tree; stderr goes to ``log``, stdout
-    to ``stdout`` (both discarded when not given)."""
-    t0 = time.monotonic()
-    with open(log or os.devnull, "w") as err, open(stdout or os.devnull, "w") as so:
-        proc = subprocess.Popen(cmd, env=env, stdout=so, stderr=err)
-        peak = 0
-        stop = threading.Event()
-
-        def sample() -> None:
-            nonlocal peak
-            try:
-                root = psutil.Process(proc.pid)
-            except psutil.NoSuchProcess:
-                return
-            while not stop.is_set():
-                try:
-                    procs = [root, *root.children(recursive=True)]
-                    peak = max(peak, sum(_proportional_bytes(p) for p in procs if p.is_running()))
-                except psutil.Error:
-                    pass
-                stop.wait(0.2)
-
-        th = threading.Thread(target=sample, daemon=True)
-        th.start()
-        rc = proc.wait()
-        stop.set()
-        th.join()
-    return Measured(time.monotonic() - t0, peak / 2**20, rc)
-
-
-def _generate(raw: Path, events: int) -> int:
+def generate_input(raw: Path, events: int) -> int:
+    """Generated jsonl.gz days for ``events`` (reused when the same config is there); the line count."""
     summary = raw / "_truth" / "summary.json"
     config = json.loads(summary.read_text()).get("config", {}) if summary.exists() else {}
     wanted = {"events": events, "days": DAYS, "start": START}
     if any(config.get(k) != v for k, v in wanted.items()):
         if raw.exists():
             shutil.rmtree(raw)
-        print(
-            f"bench: generating {events} events over {DAYS} days into {raw} (once; reused after)", flush=True
-        )
-        subprocess.run(
-            [sys.executable, "-m", "caec_spark_dev", "generate", "--events", str(events), "--format", "jsonl", "--seed", "42",
-             "--output", str(raw), "--start", START, "--days", str(DAYS)],
-            check=True, stdout=subprocess.DEVNULL,
+        print(f"bench: generating {events} events over {DAYS} days into {raw}", flush=True)
+        gen = subprocess.run(
+            [sys.executable, "-m", "caec_spark_dev", "generate", "--events", str(events), "--format", "jsonl",
+             "--seed", "42", "--output", str(raw), "--start", START, "--days", str(DAYS)],
+            capture_output=True, text=True, check=False,
         )  # fmt: skip
+        if gen.returncode != 0:
+            raise SystemExit(f"bench: generating {raw} failed:\n{gen.stderr[-3000:]}")
     else:
         print(f"bench: reusing {raw}", flush=True)
     return int(json.loads(summary.read_text())["lines"])
@@ -148,76 +115,165 @@ def _duck_memory(memory: str) -> str:
     return m[:-1] + "GB" if m.endswith("g") else m[:-1] + "MB" if m.endswith("m") else memory
 
 
-def run_size(out: Path, name: str, events: int, threads: int, memory: str) -> dict[str, object]:
+def _engine(m: Measured, records: int, load: float) -> dict[str, Any]:
+    return {
+        "wall_s": round(m.wall_s, 2),
+        "cpu_s": round(m.cpu_s, 2),
+        "peak_mb": round(m.peak_mb),
+        "tree_rss_peak_mb": round(m.tree_rss_peak_mb),
+        "max_hwm_mb": round(m.max_hwm_mb),
+        "events_per_s": round(records / m.wall_s) if m.wall_s > 0 else 0,
+        "sampler_share": round(m.sampler_share, 5),
+        "samples": m.samples,
+        "peak_processes": [f"{name} {mb} MB" for name, mb in m.peak_processes],
+        "load_avg_before": round(load, 2),
+    }
+
+
+def _run(name: str, cmd: list[str], log: Path, stdout: Path | None = None, env: dict[str, str] | None = None,
+         interval: float = 0.5) -> tuple[Measured, float]:  # fmt: skip
+    load = os.getloadavg()[0]
+    m = measure(cmd, env=env, stdout=stdout, stderr=log, interval=interval)
+    if m.returncode != 0:
+        raise SystemExit(f"bench: {name} failed (exit {m.returncode}), see {log}")
+    return m, load
+
+
+def run_size(
+    out: Path, name: str, records: int, threads: int, memory: str, interval: float
+) -> dict[str, Any]:
+    """The three runs of one size, one after the other, on inputs generated beforehand."""
     base = out / name
-    raw, staging, duck_min, duck_job = base / "raw", base / "staging", base / "duckdb", base / "duckdb-job"
-    lines = _generate(raw, events)
-    start = dt.date.fromisoformat(START)
-    end = (start + dt.timedelta(days=DAYS)).isoformat()
+    raw, staging, twin_out, gap_out = (
+        base / "raw",
+        base / "staging",
+        base / "duckdb-twin",
+        base / "duckdb-gap",
+    )
+    end = (dt.date.fromisoformat(START) + dt.timedelta(days=DAYS)).isoformat()
     shutil.rmtree(staging, ignore_errors=True)
     env = dict(os.environ)
     env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {memory} pyspark-shell"
     env.setdefault("CAEC_SHUFFLE_PARTITIONS", "8")
     env[SALT_ENV] = BENCH_SALT
-    print(f"bench: {name} spark sessionize ...", flush=True)
-    spark = _measure(
+    print(f"bench: {name} spark job ...", flush=True)
+    spark, spark_load = _run(
+        "spark job",
         [sys.executable, "-m", "caec_spark", "sessionize", "--input", str(raw), "--format", "jsonl", "--output", str(staging),
          "--start", START, "--end", end, "--run-id", f"bench-{name}", "--master", f"local[{threads}]"],
-        env=env, log=base / "spark.log",
+        base / "spark.log", env=env, interval=interval,
     )  # fmt: skip
-    if spark.returncode != 0:
-        raise SystemExit(f"bench: spark run failed, see {base / 'spark.log'}")
     manifest = json.loads((staging / "manifests" / f"run_id=bench-{name}.json").read_text())
-    print(f"bench: {name} duckdb job (the job's rules in DuckDB SQL) ...", flush=True)
-    job_counts = base / "duckdb-job.json"
-    job = _measure(
-        [sys.executable, "-m", "caec_spark_dev.duck", "--input", f"{raw}/dt=*/*.jsonl.gz", "--output", str(duck_job),
+    print(f"bench: {name} duckdb twin (the job's rules in DuckDB SQL) ...", flush=True)
+    twin_counts = base / "duckdb-twin.json"
+    twin, twin_load = _run(
+        "duckdb twin",
+        [sys.executable, "-m", "caec_spark_dev.duck", "--input", f"{raw}/dt=*/*.jsonl.gz", "--output", str(twin_out),
          "--start", START, "--end", end, "--salt", BENCH_SALT, "--threads", str(threads),
          "--memory-limit", _duck_memory(memory)],
-        log=base / "duckdb-job.log", stdout=job_counts,
+        base / "duckdb-twin.log", stdout=twin_counts, interval=interval,
     )  # fmt: skip
-    if job.returncode != 0:
-        raise SystemExit(f"bench: duckdb job run failed, see {base / 'duckdb-job.log'}")
-    shutil.rmtree(duck_min, ignore_errors=True)
-    duck_min.mkdir(parents=True)
-    sql = DUCKDB_MIN_SQL.format(
+    shutil.rmtree(gap_out, ignore_errors=True)
+    gap_out.mkdir(parents=True)
+    sql = DUCKDB_GAP_SQL.format(
         raw=raw,
-        out=duck_min,
+        out=gap_out,
         start=START,
         days=DAYS,
         threads=threads,
         salt=BENCH_SALT,
         memory=_duck_memory(memory),
     )
-    (base / "duckdb.sql").write_text(sql)
-    print(f"bench: {name} duckdb min (gap rule only) ...", flush=True)
-    script = f"import duckdb; duckdb.connect().execute(open({str(base / 'duckdb.sql')!r}).read())"
-    dk = _measure([sys.executable, "-c", script], log=base / "duckdb.log")
-    if dk.returncode != 0:
-        raise SystemExit(f"bench: duckdb run failed, see {base / 'duckdb.log'}")
-    agree = _agree(manifest["counts"], json.loads(job_counts.read_text()))
+    (base / "duckdb-gap.sql").write_text(sql)
+    print(f"bench: {name} duckdb gap-only ...", flush=True)
+    script = f"import duckdb; duckdb.connect().execute(open({str(base / 'duckdb-gap.sql')!r}).read())"
+    gap, gap_load = _run(
+        "duckdb gap-only", [sys.executable, "-c", script], base / "duckdb-gap.log", interval=interval
+    )
     return {
         "size": name,
-        "records": lines,
-        "memory": memory,
-        "spark_s": round(spark.seconds, 1),
-        "spark_events_per_s": round(lines / spark.seconds),
-        "spark_peak_mb": round(spark.peak_mb),
-        "duckdb_job_s": round(job.seconds, 1),
-        "duckdb_job_events_per_s": round(lines / job.seconds),
-        "duckdb_job_peak_mb": round(job.peak_mb),
-        "ratio_spark_over_duckdb_job": round(spark.seconds / job.seconds, 2),
-        "counts_agree": agree,
-        "duckdb_min_s": round(dk.seconds, 1),
-        "duckdb_min_peak_mb": round(dk.peak_mb),
-        "ratio_spark_over_duckdb_min": round(spark.seconds / dk.seconds, 2),
+        "records": records,
+        "engines": {
+            "spark": _engine(spark, records, spark_load),
+            "duckdb_twin": _engine(twin, records, twin_load),
+            "duckdb_gap": _engine(gap, records, gap_load),
+        },
+        "ratio_spark_over_twin": round(spark.wall_s / twin.wall_s, 2),
+        "ratio_spark_over_gap": round(spark.wall_s / gap.wall_s, 2),
+        "counts_agree": agree(manifest["counts"], json.loads(twin_counts.read_text())),
     }
 
 
-def _agree(spark_counts: dict[str, object], duck_counts: dict[str, int]) -> bool:
+def agree(spark_counts: dict[str, Any], duck_counts: dict[str, Any]) -> bool:
     """Both engines read, quarantined, kept and flagged the same numbers of records and sessions."""
     keys = ("read", "quarantined", "valid", "bot", "sessions")
     return all(spark_counts.get(k) == duck_counts.get(k) for k in keys)
+
+
+def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The issue-18 targets that the measured sizes can decide: Spark wall per size, and linearity."""
+    by_size = {r["size"]: r for r in results}
+    out: list[dict[str, Any]] = []
+    for size, limit in TARGET_WALL_S.items():
+        if size in by_size:
+            wall = by_size[size]["engines"]["spark"]["wall_s"]
+            out.append({"target": f"{_label(size)} events: Spark <= {limit:g} s wall", "measured": f"{wall:.1f} s",
+                        "holds": wall <= limit})  # fmt: skip
+    if "1m" in by_size and "10m" in by_size:
+        big, small = (by_size[s]["engines"]["spark"]["events_per_s"] for s in ("10m", "1m"))
+        out.append({"target": "Spark events/s at 10M >= at 1M", "measured": f"{big:,} vs {small:,}",
+                    "holds": big >= small})  # fmt: skip
+    return out
+
+
+def _label(size: str) -> str:
+    return size[:-1] + size[-1].upper() if size.endswith("m") else size
+
+
+def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
+    """The figures as Markdown the README can quote: one row per size and engine, then the targets."""
+    lines = [
+        f"`make bench-spark`, {meta['date']}, {meta['cpus']} cores (threads {meta['threads']}), memory "
+        f"budget {meta['memory']}, load average {meta['load_avg_start']:.2f} at start; commit {meta['commit']}.",
+        "",
+        "| size | records | engine | wall s | CPU s | peak MB | events/s | Spark wall ÷ this | counts agree |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in results:
+        for engine in ENGINES:
+            e = r["engines"][engine]
+            ratio = {"spark": "1.00", "duckdb_twin": f"{r['ratio_spark_over_twin']:.2f}",
+                     "duckdb_gap": f"{r['ratio_spark_over_gap']:.2f}"}[engine]  # fmt: skip
+            agree_cell = ("yes" if r["counts_agree"] else "**NO**") if engine == "duckdb_twin" else ""
+            lines.append(
+                f"| {_label(r['size'])} | {r['records']:,} | {ENGINE_LABELS[engine]} | {e['wall_s']:.1f} | "
+                f"{e['cpu_s']:.1f} | {e['peak_mb']:,} | {e['events_per_s']:,} | {ratio} | {agree_cell} |"
+            )
+    checks = targets(results)
+    if checks:
+        lines += ["", "| issue-18 target | measured | holds |", "|---|---|---|"]
+        lines += [
+            f"| {t['target']} | {t['measured']} | {'yes' if t['holds'] else '**no**'} |" for t in checks
+        ]
+    sampler = max((r["engines"][e]["sampler_share"] for r in results for e in ENGINES), default=0.0)
+    lines += [
+        "",
+        "CPU s: user + system of the whole process tree (JVM and Python workers included). Peak MB: largest "
+        "sum of resident memory over the tree at a 0.5 s tick (a child forked from its parent's program counts "
+        "its private pages), or the largest single VmHWM if higher. The memory sampler cost at most "
+        f"{100 * sampler:.2f}% of one core (docs/benchmarks.md).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -225,42 +281,43 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m caec_spark_dev.bench", description=__doc__.splitlines()[0] if __doc__ else None
     )
     p.add_argument("--out", default=".out/bench", help="bench directory (raw inputs are reused)")
-    p.add_argument("--sizes", default="1m,10m", help="comma-separated subset of 20k,1m,10m")
+    p.add_argument(
+        "--sizes", type=parse_sizes, default=DEFAULT_SIZES, help=f"comma-separated subset of {','.join(SIZES)} "
+        f"(case-insensitive; default {DEFAULT_SIZES})",
+    )  # fmt: skip
     p.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="cores for both engines")
     p.add_argument(
         "--memory",
         default=os.environ.get("CAEC_BENCH_MEMORY", "12g"),
         help="memory budget for both engines: Spark's driver heap and DuckDB's memory_limit (default 12g)",
     )
+    p.add_argument(
+        "--interval", type=float, default=0.5, help="memory sampling interval in seconds (default 0.5)"
+    )
     args = p.parse_args(argv)
+    sizes = args.sizes if isinstance(args.sizes, list) else parse_sizes(args.sizes)
     out = Path(args.out).resolve()
-    results = [run_size(out, s, SIZES[s], args.threads, args.memory) for s in args.sizes.split(",")]
-    header = (
-        f"{'size':>5} {'records':>10} {'spark s':>8} {'spark ev/s':>11} {'spark PSS MB':>13} "
-        f"{'duck job s':>11} {'duck job PSS MB':>16} {'ratio job':>10} {'agree':>6} {'duck min s':>11} {'ratio min':>10}"
+    records = {s: generate_input(out / s / "raw", SIZES[s]) for s in sizes}  # all inputs before any timing
+    meta = {
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpus": os.cpu_count(),
+        "threads": args.threads,
+        "memory": args.memory,
+        "load_avg_start": os.getloadavg()[0],
+        "commit": _commit(),
+        "host": platform.node(),
+    }
+    results = [run_size(out, s, records[s], args.threads, args.memory, args.interval) for s in sizes]
+    meta["load_avg_end"] = os.getloadavg()[0]
+    text = markdown(results, meta)
+    print("\n" + text)
+    (out / "results.md").write_text(text)
+    (out / "results.json").write_text(
+        json.dumps({"meta": meta, "results": results, "targets": targets(results)}, indent=2) + "\n"
     )
-    print("\n" + header)
-    for r in results:
-        print(
-            f"{r['size']:>5} {r['records']:>10} {r['spark_s']:>8} {r['spark_events_per_s']:>11} {r['spark_peak_mb']:>13} "
-            f"{r['duckdb_job_s']:>11} {r['duckdb_job_peak_mb']:>16} {r['ratio_spark_over_duckdb_job']:>10} "
-            f"{'yes' if r['counts_agree'] else 'NO':>6} {r['duckdb_min_s']:>11} {r['ratio_spark_over_duckdb_min']:>10}"
-        )
-    if len(results) > 1:
-        small, big = results[0], results[-1]
-        scale = float(big["spark_events_per_s"]) / float(small["spark_events_per_s"])  # type: ignore[arg-type]
-        print(
-            f"\nspark throughput {big['size']} vs {small['size']}: {scale:.2f}x "
-            "(1.0 = linear in events; below 1 = slower per event as input grows)"
-        )
-    print(
-        "target: spark/duckdb ratio <= 3 at 10m on 2 cores ('ratio job': DuckDB doing the job's work, "
-        "'ratio min': DuckDB numbering sessions by the gap rule only)"
-    )
-    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     if not all(r["counts_agree"] for r in results):
         print(
-            "bench: the engines' counts differ (see duckdb-job.json and the Spark manifest)", file=sys.stderr
+            "bench: the engines' counts differ (see duckdb-twin.json and the Spark manifest)", file=sys.stderr
         )
         return 1
     return 0

@@ -15,11 +15,13 @@ rules (crawler UA, robots.txt, or >= 25 events faster than 30/min), human sessio
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import gzip
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -598,3 +600,36 @@ def _malformed(fmt: str, kind: str, ms: int, i: int) -> str:
         "retailrocket": f"{future_ms},{i},view,1,",
         "rees46": f"{future.strftime('%Y-%m-%d %H:%M:%S')} UTC,view,1,1,c,b,1.00,{i},s",
     }[fmt]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m caec_spark_dev generate``: print the summary as JSON; exit 2 on a usage error."""
+    p = argparse.ArgumentParser(
+        prog="python -m caec_spark_dev generate",
+        description="Write realistic synthetic click logs as DIR/dt=YYYY-MM-DD/part-00000.<ext>[.gz] plus "
+        "ground truth in DIR/_truth/ (true session key, is_bot, malformed per line). No Spark needed.",
+    )
+    p.add_argument("--events", type=int, required=True, help="approximate number of records to write")
+    p.add_argument("--format", dest="fmt", required=True, choices=FORMATS)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--output", required=True, help="output directory")
+    p.add_argument("--start", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1),
+                   help="first day, YYYY-MM-DD (default 2026-11-01)")  # fmt: skip
+    p.add_argument("--days", type=int, default=3, help="number of days (default 3)")
+    p.add_argument(
+        "--malformed-rate", type=float, default=0.002, help="share of malformed lines (default 0.002)"
+    )
+    p.add_argument(
+        "--gzip", action=argparse.BooleanOptionalAction, default=True, help="gzip day files (default on)"
+    )
+    try:
+        cfg = GenerateConfig(**vars(p.parse_args(argv)))  # the options are named as the config's fields
+    except ValueError as exc:
+        print(f"caec-spark generate: error: {exc}", file=sys.stderr)
+        return 2
+    print(generate(cfg).to_json())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
