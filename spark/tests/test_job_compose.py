@@ -85,3 +85,15 @@ def test_events_lost_in_the_write_fail_the_run(
         run_job(spark, raw, out, "jsonl", run_id="lossy", start=START, end=START + dt.timedelta(days=1))
     assert not (out / "events").exists()
     assert not (out / "manifests").exists()
+
+
+def test_large_outputs_are_written_one_file_per_date_per_core(spark: SparkSession, tmp_path: Path) -> None:
+    """Locally the cached partitions are coalesced before the write: files per date = cores, not partitions."""
+    rows = spark.range(0, 600, numPartitions=6).select(
+        F.col("id"), F.when(F.col("id") % 2 == 0, "2026-11-01").otherwise("2026-11-02").alias("d")
+    )
+    job._write(rows, str(tmp_path / "out"), "d")
+    files = {p.name: len(list(p.glob("*.parquet"))) for p in (tmp_path / "out").glob("d=*")}
+    cores = spark.sparkContext.defaultParallelism
+    assert files == {"d=2026-11-01": cores, "d=2026-11-02": cores}  # 6 each without the coalesce
+    assert spark.read.parquet(str(tmp_path / "out")).count() == 600

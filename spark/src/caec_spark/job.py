@@ -587,12 +587,16 @@ def _materialise(df: DataFrame) -> DataFrame:
     job.
     """
     spark = df.sparkSession
-    local = (spark.sparkContext.master or "").startswith("local")
-    if local and str(spark.conf.get("spark.sql.adaptive.enabled", "true")).lower() == "false":
+    if _local(spark) and str(spark.conf.get("spark.sql.adaptive.enabled", "true")).lower() == "false":
         return df.localCheckpoint(eager=True, storageLevel=SERIALIZED_MEMORY_AND_DISK)
     df = df.persist(StorageLevel.MEMORY_AND_DISK)
     df.count()
     return df
+
+
+def _local(spark: SparkSession) -> bool:
+    """Spark runs in this process (``local[N]``): one machine's cores, no executors to lose."""
+    return (spark.sparkContext.master or "").startswith("local")
 
 
 def _by_route(route_counts: RouteCounts) -> dict[str, int]:
@@ -605,16 +609,16 @@ def _by_route(route_counts: RouteCounts) -> dict[str, int]:
 def _write(df: DataFrame, uri: str, partition: str, sort: list[str] | None = None) -> None:
     """Parquet partitioned by ``partition``.
 
-    With ``sort`` (small outputs): one file per partition value, sorted by it. Without: the cached
-    partitions are first coalesced (no shuffle) into one task per core (Spark's default parallelism: the
-    local cores, or every executor core of a cluster), and each task writes its rows in their cached order
-    (events and sessions are clustered by visitor there) into one file per partition value it holds,
-    keeping those writers open at once (``spark.sql.maxConcurrentOutputFileWriters`` in
-    :mod:`caec_spark.session`). So the largest outputs are written with no shuffle and no sort, as one
-    file per date per core instead of one per date per shuffle partition.
+    With ``sort`` (small outputs): one file per partition value, sorted by it. Without: each task writes
+    its rows in their cached order (events and sessions are clustered by visitor there) into one file per
+    partition value it holds, keeping those writers open at once (``spark.sql.maxConcurrentOutputFileWriters``
+    in :mod:`caec_spark.session`), so the largest outputs are written with no shuffle and no sort. Locally
+    the cached partitions are first coalesced (no shuffle) into one task per core: one file per date per
+    core instead of one per date per shuffle partition. A cluster keeps its partitions (adaptive execution
+    sized them; with dynamic allocation the cores present at write time say little about the job's).
     """
     if sort is not None:
         df = df.repartition(partition).sortWithinPartitions(partition, *sort)
-    else:
+    elif _local(df.sparkSession):
         df = df.coalesce(max(1, df.sparkSession.sparkContext.defaultParallelism))
     df.write.mode("overwrite").partitionBy(partition).parquet(uri)
