@@ -37,6 +37,10 @@ def test_missing_java_is_one_clear_line_and_a_non_zero_exit(tmp_path: Path) -> N
         "jsonl",
         "--output",
         str(tmp_path / "o"),
+        "--start",
+        "2026-11-01",
+        "--end",
+        "2026-11-02",
     ]
     proc = subprocess.run(
         [sys.executable, "-m", "caec_spark", *args], env=env, capture_output=True, text=True, timeout=120
