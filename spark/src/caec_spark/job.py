@@ -273,7 +273,7 @@ def route(spark: SparkSession, cfg: RunConfig, prior: Prior) -> Routed:
         .withColumn("raw", F.when(F.col("route") == "quarantine", F.col("raw")))
         .drop("ts_text", "event_type_raw", "parse_reason", "parse_detail", "filter_reason")
     )
-    with io.one_task_per_file(spark):
+    with io.balanced_file_tasks(spark, files):
         routed = _materialise(routed)
     counts = {
         (r["route"], r["reason"]): int(r["n"])
