@@ -81,6 +81,16 @@ def test_forked_children_count_only_what_they_do_not_share() -> None:
         assert 20 * 1024 <= rows["(forked)"][0] < 40 * 1024
         rss, _ = read_memory(parent.pid)
         assert 120 * 1024 <= rss < 170 * 1024
+        # the sampler's cache: smaps_rollup once per process per refresh, VmRSS less the shared kB between
+        cache: dict[int, tuple[float, int]] = {}
+        first = {n: kb for n, kb, _ in read_processes(family(parent.pid), shared=cache)}
+        (own, (_, shared_kb)), = cache.items()  # fmt: skip
+        assert own in kids and shared_kb >= 50 * 1024  # it shares most of the parent's 100 MB
+        cache[own] = (cache[own][0], 0)  # claim it shares nothing: the next read must use the cache
+        second = {n: kb for n, kb, _ in read_processes(family(parent.pid), shared=cache)}
+        assert first.keys() == second.keys()
+        forked = next(n for n in second if n.endswith("(forked)"))
+        assert first[forked] < 40 * 1024 and second[forked] >= 100 * 1024
     finally:
         parent.kill()
         parent.wait()
