@@ -121,7 +121,9 @@ print(orphan.pid, flush=True)
 out = Path(sys.argv[1])
 m = measure([sys.executable, "-c", child], stdout=out, interval=0.1)
 orphan = int(out.read_text())
-print(json.dumps({"m": m.__dict__, "peak_mb": m.peak_mb, "orphan_alive": Path(f"/proc/{orphan}").exists()}))
+short = measure([sys.executable, "-c", "b = bytearray(60 * 2**20)"], interval=60)  # exits before a 2nd tick
+print(json.dumps({"m": m.__dict__, "peak_mb": m.peak_mb, "orphan_alive": Path(f"/proc/{orphan}").exists(),
+                  "short_peak_mb": short.peak_mb}))
 """
 
 
@@ -139,6 +141,7 @@ def test_measure_follows_orphans_counts_their_cpu_and_waits_for_them(tmp_path: P
     assert not got["orphan_alive"]  # waited for before measure returned
     assert m["cpu_s"] >= 0.4  # the orphan's busy loop is in the tree's CPU time
     assert got["peak_mb"] >= 80 and m["max_hwm_mb"] >= 80  # its memory too, though its parent was gone
+    assert got["short_peak_mb"] >= 60  # a run shorter than a tick: its ru_maxrss
     # The sampler's cost: /proc status counters only (no smaps walk). Its CPU time per sample, bounded
     # with a wide margin: under 5 ms means under 1% of a core at the bench's 0.5 s interval.
     assert m["samples"] >= 5

@@ -13,8 +13,8 @@
   PySpark worker forked from its daemon) counts its private pages only, from ``smaps_rollup``, read for
   those processes alone and at most every 5 s each (in between: its RSS less the shared pages of the last
   read). The sampler reports the largest such sum over the tree seen at a tick and the largest
-  single-process ``VmHWM`` (exact for that process, also between ticks); ``peak_mb`` is the larger of the
-  two. Pages shared otherwise (libraries mapped by several programs) still count once per process.
+  single-process ``VmHWM`` (exact for that process, also between ticks; ``ru_maxrss`` of the processes
+  waited for covers runs shorter than a tick); ``peak_mb`` is the larger of the two. Pages shared otherwise (libraries mapped by several programs) still count once per process.
 - The sampler's own cost is measured (its thread's CPU time) and reported as a share of one core.
 
 Wall seconds run from the start of the command to its exit (descendants still shutting down after that
@@ -48,7 +48,7 @@ class Measured:
     wall_s: float
     cpu_s: float  # user + system of the whole tree (children's rusage)
     tree_rss_peak_mb: float  # largest sum of VmRSS over the tree at one tick
-    max_hwm_mb: float  # largest VmHWM of one process of the tree
+    max_hwm_mb: float  # largest VmHWM (or ru_maxrss once waited for) of one process of the tree
     samples: int
     sampler_cpu_s: float  # CPU time of the sampler thread itself
     peak_processes: tuple[tuple[str, int], ...] = ()  # (name, VmRSS MB) of each process at the peak tick
@@ -259,19 +259,24 @@ def orphans(others: Iterable[int], proc: Path = Path("/proc")) -> list[int]:
     return [c for c in children(os.getpid(), proc) if c not in known]
 
 
-def _drain(others: frozenset[int], timeout: float) -> None:
+def _drain(others: frozenset[int], timeout: float) -> int:
     """Wait for the children of this process not in ``others`` (the subreaped orphans of the measured
-    command, also those orphaned while waiting); kill those still alive after ``timeout``."""
+    command, also those orphaned while waiting); kill those still alive after ``timeout``. Returns the
+    largest ``ru_maxrss`` (kB) of those waited for."""
     deadline = time.monotonic() + timeout
+    maxrss = 0
     while kids := orphans(others):
         for pid in kids:
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+                done, _, usage = os.wait4(pid, os.WNOHANG)
+                if done:
+                    maxrss = max(maxrss, usage.ru_maxrss)
         if time.monotonic() > deadline:
             for pid in kids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
+    return maxrss
 
 
 def measure(
@@ -296,9 +301,12 @@ def measure(
         sampler = TreeSampler(proc.pid, interval, before)
         sampler.start()
         try:
-            rc = proc.wait()
+            # wait4, not proc.wait(): its ru_maxrss is the command's peak RSS (and that of descendants it
+            # waited for), exact even for a run shorter than one sampling interval
+            _, status, usage = os.wait4(proc.pid, 0)
             wall = time.monotonic() - t0
-            _drain(before, DRAIN_TIMEOUT_S)
+            proc.returncode = rc = os.waitstatus_to_exitcode(status)
+            orphans_maxrss = _drain(before, DRAIN_TIMEOUT_S)
         finally:
             sampler.stop()
     return Measured(
@@ -306,7 +314,7 @@ def measure(
         wall_s=wall,
         cpu_s=_children_cpu() - cpu0,
         tree_rss_peak_mb=sampler.rss_peak_kb / 1024,
-        max_hwm_mb=sampler.hwm_max_kb / 1024,
+        max_hwm_mb=max(sampler.hwm_max_kb, usage.ru_maxrss, orphans_maxrss) / 1024,
         samples=sampler.samples,
         sampler_cpu_s=sampler.cpu_s,
         peak_processes=tuple((name, round(kb / 1024)) for name, kb in sampler.peak_processes),
