@@ -4,11 +4,14 @@ the figures themselves are printed by ``make bench-spark``, never asserted."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,63 +32,79 @@ def test_parse_status_reads_the_memory_counters_of_a_real_process() -> None:
         parse_status("VmRSS:\t  12 MB\n")
 
 
-def test_tree_finds_grandchildren_and_their_memory() -> None:
+@contextlib.contextmanager
+def processes(script: str, printed: int) -> Iterator[tuple[int, list[int]]]:
+    """A python process running ``script`` in its own process group, with the ``printed`` pids its
+    script prints (of the descendants it starts); the whole group is killed afterwards."""
     parent = subprocess.Popen(
-        [sys.executable, "-c",
-         "import subprocess, sys, time\n"
-         "c = subprocess.Popen([sys.executable, '-c', 'import time; b = bytearray(64 * 2**20); time.sleep(60)'])\n"
-         "print(c.pid, flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
     try:
         assert parent.stdout is not None
-        grandchild = int(parent.stdout.readline())
+        yield parent.pid, [int(parent.stdout.readline()) for _ in range(printed)]
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait()
+
+
+GRANDCHILD = """
+import subprocess, sys, time
+c = subprocess.Popen([sys.executable, "-c", "import time; b = bytearray(64 * 2**20); time.sleep(60)"])
+print(c.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def test_tree_finds_grandchildren_and_their_memory() -> None:
+    with processes(GRANDCHILD, 1) as (parent, (grandchild,)):
         for _ in range(200):  # until the grandchild has touched its 64 MB
             rss, hwm = read_memory(grandchild)
             if hwm >= 64 * 1024:
                 break
             time.sleep(0.05)
-        assert tree(parent.pid) == [parent.pid, grandchild]
-        assert family(parent.pid) == {parent.pid: None, grandchild: parent.pid}
-        rss, hwm = read_memory(parent.pid)
+        assert tree(parent) == [parent, grandchild]
+        assert family(parent) == {parent: None, grandchild: parent}
+        rss, hwm = read_memory(parent)
         assert rss >= 64 * 1024 and hwm >= 64 * 1024
         assert read_memory(2**22 + 1) == (0, 0)  # no such process: counts nothing
-    finally:
-        parent.kill()
-        parent.wait()
-        os.kill(grandchild, 9)
+
+
+FORKS = """
+import os, time
+b = bytearray(100 * 2**20)
+if os.fork() == 0:  # a copy that does nothing
+    time.sleep(60)
+    os._exit(0)
+if os.fork() == 0:  # a copy with 20 MB of its own
+    c = bytearray(20 * 2**20)
+    print(os.getpid(), flush=True)
+    time.sleep(60)
+    os._exit(0)
+time.sleep(60)
+"""
 
 
 def test_forked_children_count_only_what_they_do_not_share() -> None:
     """Two children forked over the parent's 100 MB: one unchanged (it mirrors its parent: counts 0), one
     that allocated 20 MB of its own (counts its private pages). The tree holds the 100 MB once."""
-    parent = subprocess.Popen(
-        [sys.executable, "-c",
-         "import os, sys, time\n"
-         "b = bytearray(100 * 2**20)\n"
-         "same = os.fork()\n"
-         "if same == 0:\n    time.sleep(60); os._exit(0)\n"
-         "own = os.fork()\n"
-         "if own == 0:\n    c = bytearray(20 * 2**20); print(os.getpid(), flush=True); time.sleep(60); os._exit(0)\n"
-         "print(same, flush=True); time.sleep(60)"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert parent.stdout is not None
-        kids = {int(parent.stdout.readline()), int(parent.stdout.readline())}
-        rows = {name.partition(" ")[2]: (kb, hwm) for name, kb, hwm in read_processes(family(parent.pid))}
+    with processes(FORKS, 1) as (parent, (own,)):
+        rows = {name.partition(" ")[2]: (kb, hwm) for name, kb, hwm in read_processes(family(parent))}
         assert set(rows) == {"", "(parent's memory)", "(forked)"}
         assert rows[""][0] >= 100 * 1024  # the parent holds the 100 MB
         assert rows["(parent's memory)"] == (0, rows["(parent's memory)"][1])
         assert rows["(parent's memory)"][1] >= 100 * 1024  # though it maps them too
         assert 20 * 1024 <= rows["(forked)"][0] < 40 * 1024
-        rss, _ = read_memory(parent.pid)
+        rss, _ = read_memory(parent)
         assert 120 * 1024 <= rss < 170 * 1024
-    finally:
-        parent.kill()
-        parent.wait()
-        for kid in kids:
-            os.kill(kid, 9)
+        # the sampler's cache: smaps_rollup once per process per refresh, VmRSS less the shared kB between
+        cache: dict[int, tuple[float, int]] = {}
+        first = {n: kb for n, kb, _ in read_processes(family(parent), shared=cache)}
+        assert list(cache) == [own] and cache[own][1] >= 50 * 1024  # it shares most of the parent's 100 MB
+        cache[own] = (cache[own][0], 0)  # claim it shares nothing: the next read must use the cache
+        second = {n: kb for n, kb, _ in read_processes(family(parent), shared=cache)}
+        assert first.keys() == second.keys()
+        forked = next(n for n in second if n.endswith("(forked)"))
+        assert first[forked] < 40 * 1024 and second[forked] >= 100 * 1024
 
 
 def test_parse_private() -> None:
@@ -111,7 +130,9 @@ print(orphan.pid, flush=True)
 out = Path(sys.argv[1])
 m = measure([sys.executable, "-c", child], stdout=out, interval=0.1)
 orphan = int(out.read_text())
-print(json.dumps({"m": m.__dict__, "peak_mb": m.peak_mb, "orphan_alive": Path(f"/proc/{orphan}").exists()}))
+short = measure([sys.executable, "-c", "b = bytearray(60 * 2**20)"], interval=60)  # exits before a 2nd tick
+print(json.dumps({"m": m.__dict__, "peak_mb": m.peak_mb, "orphan_alive": Path(f"/proc/{orphan}").exists(),
+                  "short_peak_mb": short.peak_mb}))
 """
 
 
@@ -129,6 +150,7 @@ def test_measure_follows_orphans_counts_their_cpu_and_waits_for_them(tmp_path: P
     assert not got["orphan_alive"]  # waited for before measure returned
     assert m["cpu_s"] >= 0.4  # the orphan's busy loop is in the tree's CPU time
     assert got["peak_mb"] >= 80 and m["max_hwm_mb"] >= 80  # its memory too, though its parent was gone
+    assert got["short_peak_mb"] >= 60  # a run shorter than a tick: its ru_maxrss
     # The sampler's cost: /proc status counters only (no smaps walk). Its CPU time per sample, bounded
     # with a wide margin: under 5 ms means under 1% of a core at the bench's 0.5 s interval.
     assert m["samples"] >= 5

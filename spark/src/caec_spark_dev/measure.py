@@ -8,12 +8,13 @@
 - **Peak memory** comes from a sampler thread that every ``interval`` seconds finds the tree through
   ``/proc/<pid>/task/<tid>/children`` and reads ``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status``
   (kernel counters: no page-table walk, unlike ``smaps``). A child that shares its parent's address
-  space (a JVM's posix_spawn child before exec, which shows the whole JVM as its RSS; it starts one for
-  each ``chmod`` of Hadoop's local file system) counts 0; a child forked from its parent's program (a PySpark worker forked from
-  its daemon) counts its private pages only, from ``smaps_rollup``, read for those processes alone. The sampler reports the largest such sum over the
-  tree seen at a tick and the largest single-process ``VmHWM`` (exact for that process, also between
-  ticks); ``peak_mb`` is the larger of the two. Pages shared otherwise (libraries mapped by several
-  programs) still count once per process.
+  space (a JVM's posix_spawn child before exec, which shows the whole JVM as its RSS; the JVM starts one
+  for each ``chmod`` of Hadoop's local file system) counts 0. A child forked from its parent's program (a
+  PySpark worker forked from its daemon) counts its private pages only, from ``smaps_rollup``, read for
+  those processes alone and at most every 5 s each (in between: its RSS less the shared pages of the last
+  read). The sampler reports the largest such sum over the tree seen at a tick and the largest
+  single-process ``VmHWM`` (exact for that process, also between ticks; ``ru_maxrss`` of the processes
+  waited for covers runs shorter than a tick); ``peak_mb`` is the larger of the two. Pages shared otherwise (libraries mapped by several programs) still count once per process.
 - The sampler's own cost is measured (its thread's CPU time) and reported as a share of one core.
 
 Wall seconds run from the start of the command to its exit (descendants still shutting down after that
@@ -47,7 +48,7 @@ class Measured:
     wall_s: float
     cpu_s: float  # user + system of the whole tree (children's rusage)
     tree_rss_peak_mb: float  # largest sum of VmRSS over the tree at one tick
-    max_hwm_mb: float  # largest VmHWM of one process of the tree
+    max_hwm_mb: float  # largest VmHWM (or ru_maxrss once waited for) of one process of the tree
     samples: int
     sampler_cpu_s: float  # CPU time of the sampler thread itself
     peak_processes: tuple[tuple[str, int], ...] = ()  # (name, VmRSS MB) of each process at the peak tick
@@ -126,7 +127,10 @@ def _exe(pid: int, proc: Path) -> str | None:
 
 
 def read_processes(
-    members: Mapping[int, int | None], proc: Path = Path("/proc")
+    members: Mapping[int, int | None],
+    proc: Path = Path("/proc"),
+    shared: dict[int, tuple[float, int]] | None = None,
+    refresh: float = 5.0,
 ) -> list[tuple[str, int, int]]:
     """(name, resident kB, VmHWM kB) of each live process of ``members`` (pid -> parent or None, parents
     first, as :func:`family` gives them).
@@ -135,11 +139,13 @@ def read_processes(
     - has its parent's address space sizes (``MM_SHAPE``): it shares the parent's memory (a JVM's
       posix_spawn child before exec reports the whole JVM as its RSS) or is an unchanged copy of it: 0;
     - runs its parent's program (same ``exe``: a PySpark worker forked from its daemon): its pages shared
-      with the parent are in the parent's RSS, so only its private pages count (``smaps_rollup``, read for
-      these small processes only).
+      with the parent are in the parent's RSS, so only its private pages count, from ``smaps_rollup``
+      (1-2 ms per read). With a ``shared`` cache (pid -> (time, shared kB)) that is read at most every
+      ``refresh`` seconds per process, and in between its ``VmRSS`` less the shared kB of the last read.
     """
     rows: list[tuple[str, int, int]] = []
     shapes: dict[int, tuple[int, ...]] = {}
+    now = time.monotonic()
     for pid, parent in members.items():
         try:
             text = (proc / str(pid) / "status").read_text()
@@ -147,15 +153,21 @@ def read_processes(
         except (OSError, ValueError):
             continue
         name = text.partition("\n")[0].partition(":")[2].strip()
-        resident = status.get("VmRSS", 0)
+        rss = resident = status.get("VmRSS", 0)
         shapes[pid] = shape = tuple(status.get(k, 0) for k in MM_SHAPE)
-        if parent is not None and resident:
+        if parent is not None and rss:
             if shapes.get(parent) == shape:
                 resident, name = 0, f"{name} (parent's memory)"
             elif (exe := _exe(pid, proc)) is not None and exe == _exe(parent, proc):
-                with contextlib.suppress(OSError, ValueError):
-                    resident = parse_private((proc / str(pid) / "smaps_rollup").read_text())
-                    name += " (forked)"
+                name += " (forked)"
+                last = shared.get(pid) if shared is not None else None
+                if last is not None and now - last[0] < refresh:
+                    resident = max(rss - last[1], 0)
+                else:
+                    with contextlib.suppress(OSError, ValueError):
+                        resident = parse_private((proc / str(pid) / "smaps_rollup").read_text())
+                        if shared is not None:
+                            shared[pid] = (now, rss - resident)
         rows.append((name, resident, status.get("VmHWM", 0)))
     return rows
 
@@ -189,6 +201,7 @@ class TreeSampler:
         self.rss_peak_kb = 0
         self.peak_processes: list[tuple[str, int]] = []  # (name, VmRSS kB) at the peak tick
         self.hwm_max_kb = 0
+        self._shared: dict[int, tuple[float, int]] = {}  # forked children's shared kB (read_processes)
         self.samples = 0
         self.cpu_s = 0.0
         self._stop = threading.Event()
@@ -201,7 +214,7 @@ class TreeSampler:
         members: dict[int, int | None] = {}
         for r in self._roots():
             members = {**family(r, self.proc), **members}
-        rows = read_processes(members, self.proc)
+        rows = read_processes(members, self.proc, self._shared)
         rss = sum(r[1] for r in rows)
         if rss > self.rss_peak_kb:
             self.rss_peak_kb = rss
@@ -246,19 +259,24 @@ def orphans(others: Iterable[int], proc: Path = Path("/proc")) -> list[int]:
     return [c for c in children(os.getpid(), proc) if c not in known]
 
 
-def _drain(others: frozenset[int], timeout: float) -> None:
+def _drain(others: frozenset[int], timeout: float) -> int:
     """Wait for the children of this process not in ``others`` (the subreaped orphans of the measured
-    command, also those orphaned while waiting); kill those still alive after ``timeout``."""
+    command, also those orphaned while waiting); kill those still alive after ``timeout``. Returns the
+    largest ``ru_maxrss`` (kB) of those waited for."""
     deadline = time.monotonic() + timeout
+    maxrss = 0
     while kids := orphans(others):
         for pid in kids:
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, os.WNOHANG)
+                done, _, usage = os.wait4(pid, os.WNOHANG)
+                if done:
+                    maxrss = max(maxrss, usage.ru_maxrss)
         if time.monotonic() > deadline:
             for pid in kids:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
         time.sleep(0.05)
+    return maxrss
 
 
 def measure(
@@ -283,9 +301,12 @@ def measure(
         sampler = TreeSampler(proc.pid, interval, before)
         sampler.start()
         try:
-            rc = proc.wait()
+            # wait4, not proc.wait(): its ru_maxrss is the command's peak RSS (and that of descendants it
+            # waited for), exact even for a run shorter than one sampling interval
+            _, status, usage = os.wait4(proc.pid, 0)
             wall = time.monotonic() - t0
-            _drain(before, DRAIN_TIMEOUT_S)
+            proc.returncode = rc = os.waitstatus_to_exitcode(status)
+            orphans_maxrss = _drain(before, DRAIN_TIMEOUT_S)
         finally:
             sampler.stop()
     return Measured(
@@ -293,7 +314,7 @@ def measure(
         wall_s=wall,
         cpu_s=_children_cpu() - cpu0,
         tree_rss_peak_mb=sampler.rss_peak_kb / 1024,
-        max_hwm_mb=sampler.hwm_max_kb / 1024,
+        max_hwm_mb=max(sampler.hwm_max_kb, usage.ru_maxrss, orphans_maxrss) / 1024,
         samples=sampler.samples,
         sampler_cpu_s=sampler.cpu_s,
         peak_processes=tuple((name, round(kb / 1024)) for name, kb in sampler.peak_processes),
