@@ -162,11 +162,11 @@ def balanced_file_tasks(spark: SparkSession, files: list[str], tasks_per_core: i
     try:
         yield
     finally:
-        for k, v in before.items():
-            if v is None:
+        for k, old in before.items():
+            if old is None:
                 spark.conf.unset(k)
             else:
-                spark.conf.set(k, v)
+                spark.conf.set(k, old)
 
 
 def read_lines(spark: SparkSession, files: list[str], fmt: str) -> DataFrame:
