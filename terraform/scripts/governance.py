@@ -5,9 +5,8 @@ Usage: governance.py [--write | --check]   (default: print to stdout)
 Sources, all read here, none retyped:
 - the access policy in terraform/modules/names/access.tf, evaluated with real terraform (offline) with
   placeholder inputs, so physical names appear as patterns such as <project>-caec-<env>-raw;
-- the persona groups in envs/<env>/terraform.tfvars and the retention overrides of the env root's
-  `module "platform"` call (envs/<env>/main.tf), falling back to the defaults of the storage and
-  bigquery modules' variables;
+- the persona groups and the retention settings in envs/<env>/terraform.tfvars, falling back to the
+  defaults of modules/platform's (and the storage module's) variables;
 - every IAM resource with a fixed role in terraform/modules (Workload Identity, the audit sink writer,
   GitHub federation), found by parsing the HCL;
 - the data-quality thresholds of the chart's values (helm/caec-platform/values.yaml, pipeline.dq).
@@ -34,9 +33,9 @@ from tfcontract import (
     ENVS,
     MODULES_DIR,
     REPO_ROOT,
+    env_inputs,
     evaluate_names,
     load_hcl,
-    platform_call,
     read_tfvars,
     resources,
     unwrap,
@@ -217,7 +216,7 @@ def readers(bindings: Sequence[Mapping[str, Any]], resource_type: str, resource:
 
 def retention_tables() -> tuple[Table, Table]:
     """Per-environment retention of buckets and BigQuery partitions, from modules/platform's retention
-    inputs (retention_days per layer, bucket_lifecycle, logs_retention_days): env root over defaults."""
+    inputs (retention_days per layer, bucket_lifecycle, logs_retention_days): the env's tfvars over the defaults."""
     noncurrent = variable_default("storage", "noncurrent_versions_days")
     versioned = {"logs": False, **storage_versioning()}
 
@@ -226,7 +225,7 @@ def retention_tables() -> tuple[Table, Table]:
 
     bucket_rows, dataset_rows = [], []
     for env in ENVS:
-        overrides = platform_call(env)
+        overrides = env_inputs(env)
 
         def setting(name: str, overrides: dict[str, Any] = overrides) -> Any:
             return overrides.get(name, variable_default("platform", name))
