@@ -206,7 +206,10 @@ def test_platform_module_composes_every_other_module() -> None:
 
 
 def test_the_root_is_a_thin_root_over_modules_platform() -> None:
-    present = {p.name for p in ROOT_MODULE.iterdir() if not p.name.startswith(".")}
+    # Terraform files and folders (a local plan file or .terraform.lock.hcl may sit next to them).
+    present = {p.name for p in [*ROOT_MODULE.glob("*.tf"), *ROOT_MODULE.glob("*.tfvars")]} | {
+        p.name for p in ROOT_MODULE.iterdir() if p.is_dir() and not p.name.startswith(".")
+    }
     assert present == ROOT_FILES, f"terraform/root holds {sorted(present ^ ROOT_FILES)}: see ROOT_FILES"
     for path in sorted(ROOT_MODULE.glob("*.tf")):
         parsed = load_hcl(path)
