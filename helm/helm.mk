@@ -23,12 +23,14 @@ KUBE_CONTEXT ?=
 UPSTREAM ?= auto
 HELM_TIMEOUT ?= 15m
 # PII policy tag ids (CAEC_BQ_POLICY_TAGS) exist only after `terraform apply`, so they are read at deploy
-# time from the env root's state; POLICY_TAGS_JSON='{"pseudonymous_id": "projects/..."}' overrides (CI:
+# time from the environment's Terraform state; POLICY_TAGS_JSON='{"pseudonymous_id": "projects/..."}' overrides (CI:
 # a GitHub variable; no state at hand). An ENV without a Terraform root (kind, example) gets none.
 TERRAFORM ?= terraform
 POLICY_TAGS_JSON ?=
-TF_ENV_ROOT = $(ROOT)/terraform/envs/$(ENV)
-POLICY_TAGS_CMD = $(if $(POLICY_TAGS_JSON),printf '%s' '$(POLICY_TAGS_JSON)',$(if $(wildcard $(TF_ENV_ROOT)/main.tf),$(TERRAFORM) -chdir=$(TF_ENV_ROOT) output -json pii_policy_tag_ids,echo '{}'))
+# An environment with Terraform has envs/<env>/terraform.tfvars; its state is read through
+# terraform/scripts/tf-env.sh (terraform/root with that environment's data dir).
+TF_ENV_VALUES = $(ROOT)/terraform/envs/$(ENV)/terraform.tfvars
+POLICY_TAGS_CMD = $(if $(POLICY_TAGS_JSON),printf '%s' '$(POLICY_TAGS_JSON)',$(if $(wildcard $(TF_ENV_VALUES)),TERRAFORM=$(TERRAFORM) $(ROOT)/terraform/scripts/tf-env.sh $(ENV) output -json pii_policy_tag_ids,echo '{}'))
 
 PLATFORM_RELEASE := caec-platform
 PLATFORM_NS := caec-airflow
@@ -93,7 +95,7 @@ lint-helm: $(VENV)/helm/.synced $(VENV)/tools/.synced helm-tool ## helm lint --s
 # terraform's stdout is captured (the JSON); its stderr says why when there is no state.
 helm-overlays:
 	@$(MAKE) -s $(VENV)/helm/.synced >&2
-	@tags=$$($(POLICY_TAGS_CMD)) || { echo "helm-overlays: no PII policy tag ids for ENV=$(ENV): the Terraform output pii_policy_tag_ids of $(TF_ENV_ROOT) is unavailable (run 'terraform init' and 'terraform apply' there), or pass POLICY_TAGS_JSON='<that output as JSON>'" >&2; exit 1; }; \
+	@tags=$$($(POLICY_TAGS_CMD)) || { echo "helm-overlays: no PII policy tag ids for ENV=$(ENV): the Terraform output pii_policy_tag_ids of ENV=$(ENV)'s state is unavailable (run 'make tf-init ENV=$(ENV) TF_STATE_BUCKET=...' and 'make tf-apply ENV=$(ENV)'), or pass POLICY_TAGS_JSON='<that output as JSON>'" >&2; exit 1; }; \
 	$(HELM_PY) $(HELM_DIR)/scripts/overlay.py --platform $(PLATFORM_FILE) --out-dir $(HELM_OUT) \
 	  --image-tag $(IMAGE_TAG) $(if $(IMAGE_REPO),--image-repo $(IMAGE_REPO)) --policy-tags-json "$$tags"
 

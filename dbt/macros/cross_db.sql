@@ -1,21 +1,12 @@
 {#- Dialect differences the dbt cross-database macros do not cover, one adapter.dispatch each. -#}
 
-{#- Type names used in casts (contracts use the same names through the YAML's data_type). -#}
+{#- Casts use dbt's own type macros (dbt.type_string(), dbt.type_bigint(), dbt.type_boolean(): varchar /
+    bigint / boolean on DuckDB, string / bigint / boolean on BigQuery, where BIGINT and BOOLEAN are the
+    aliases of INT64 and BOOL). dbt has no double: dbt.type_float() is a 4-byte FLOAT on DuckDB, hence this
+    one (contracts use the same names through the YAML's data_type). -#}
 {% macro type_double() %}{{ return(adapter.dispatch('type_double', 'caec')()) }}{% endmacro %}
 {% macro default__type_double() %}double{% endmacro %}
 {% macro bigquery__type_double() %}float64{% endmacro %}
-
-{% macro type_bigint() %}{{ return(adapter.dispatch('type_bigint', 'caec')()) }}{% endmacro %}
-{% macro default__type_bigint() %}bigint{% endmacro %}
-{% macro bigquery__type_bigint() %}int64{% endmacro %}
-
-{% macro type_text() %}{{ return(adapter.dispatch('type_text', 'caec')()) }}{% endmacro %}
-{% macro default__type_text() %}varchar{% endmacro %}
-{% macro bigquery__type_text() %}string{% endmacro %}
-
-{% macro type_bool() %}{{ return(adapter.dispatch('type_bool', 'caec')()) }}{% endmacro %}
-{% macro default__type_bool() %}boolean{% endmacro %}
-{% macro bigquery__type_bool() %}bool{% endmacro %}
 
 {#- A date literal both engines parse the same way. -#}
 {% macro date_literal(iso_date) -%}
@@ -58,7 +49,7 @@
 
 {#- Count of rows where a condition holds (portable countif). -#}
 {% macro count_if(condition) -%}
-    cast(sum(case when {{ condition }} then 1 else 0 end) as {{ caec.type_bigint() }})
+    cast(sum(case when {{ condition }} then 1 else 0 end) as {{ dbt.type_bigint() }})
 {%- endmacro %}
 
 {#- Keep one row per key (the first by `order_by`): QUALIFY where the engine has it (both of ours do). -#}

@@ -62,7 +62,7 @@
         {%- set upper = (modules.datetime.datetime.strptime(upper, '%Y-%m-%d').date() + modules.datetime.timedelta(days=1)).isoformat() -%}
     {%- else -%}
         {%- set q -%}
-            select cast(max({{ caec.to_date('session_end') }}) as {{ caec.type_text() }}) as last_day
+            select cast(max({{ caec.to_date('session_end') }}) as {{ dbt.type_string() }}) as last_day
             from {{ source('caec_staging', 'sessions') }}
             where {{ caec.in_window('session_date') }}
         {%- endset -%}

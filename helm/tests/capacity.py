@@ -99,7 +99,7 @@ def _braced(text: str, open_at: int) -> str:
 
 
 def _pool_machine_type(text: str, pool: str) -> str | None:
-    """The quoted machine_type of `<pool> = { ... }` (env roots) or `variable "<pool>" { ... }` (defaults)."""
+    """The quoted machine_type of `<pool> = { ... }` (an env's tfvars) or `variable "<pool>" { ... }` (defaults)."""
     start = re.search(rf'(?m)^\s*(?:{pool}\s*=|variable\s+"{pool}")\s*\{{', text)
     if not start:
         return None
@@ -108,8 +108,8 @@ def _pool_machine_type(text: str, pool: str) -> str | None:
 
 
 def pool_machine_types(env: str, root: Path = ROOT) -> dict[str, str]:
-    """{"system": ..., "spark": ...}: the env root's override, else the gke module's default."""
-    env_main = (root / "terraform" / "envs" / env / "main.tf").read_text()
+    """{"system": ..., "spark": ...}: the env's terraform.tfvars override, else the gke module's default."""
+    env_main = (root / "terraform" / "envs" / env / "terraform.tfvars").read_text()
     module_vars = (root / "terraform" / "modules" / "gke" / "variables.tf").read_text()
     types = {}
     for pool in ("system", "spark"):

@@ -40,7 +40,7 @@ def make(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.Comp
 def test_gke_deploys_read_the_tag_ids_from_the_env_roots_state(env: str, target: str) -> None:
     proc = make("-n", target, f"ENV={env}")
     assert proc.returncode == 0, proc.stderr
-    assert f"terraform -chdir={ROOT}/terraform/envs/{env} {TF_OUTPUT}" in proc.stdout, proc.stdout
+    assert f"{ROOT}/terraform/scripts/tf-env.sh {env} {TF_OUTPUT}" in proc.stdout, proc.stdout
 
 
 def test_kind_has_no_terraform_and_gets_no_tags() -> None:

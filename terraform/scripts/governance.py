@@ -5,11 +5,14 @@ Usage: governance.py [--write | --check]   (default: print to stdout)
 Sources, all read here, none retyped:
 - the access policy in terraform/modules/names/access.tf, evaluated with real terraform (offline) with
   placeholder inputs, so physical names appear as patterns such as <project>-caec-<env>-raw;
-- the persona groups in envs/<env>/terraform.tfvars and the retention overrides of the env root's
-  `module "platform"` call (envs/<env>/main.tf), falling back to the defaults of the storage and
-  bigquery modules' variables;
+- the persona groups and the retention settings in envs/<env>/terraform.tfvars, falling back to the
+  defaults of modules/platform's (and the storage module's) variables;
 - every IAM resource with a fixed role in terraform/modules (Workload Identity, the audit sink writer,
-  GitHub federation), found by parsing the HCL.
+  GitHub federation), found by parsing the HCL;
+- the data-quality thresholds of the chart's values (helm/caec-platform/values.yaml, pipeline.dq).
+
+The rows of every table are built here; the Markdown around them is the Jinja template
+scripts/templates/governance.md.j2.
 """
 
 from __future__ import annotations
@@ -19,7 +22,10 @@ import difflib
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
+
+import jinja2
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -27,15 +33,26 @@ from tfcontract import (
     ENVS,
     MODULES_DIR,
     REPO_ROOT,
+    env_inputs,
     evaluate_names,
     load_hcl,
-    platform_call,
     read_tfvars,
     resources,
     unwrap,
 )
 
 DOC_PATH = REPO_ROOT / "docs" / "governance.md"
+DOC_TEMPLATE = "governance.md.j2"
+# Markdown, not HTML: nothing to escape; every table row is built here, the prose is in the template.
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+    autoescape=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
+# The chart's defaults: the data-quality thresholds the doc quotes are the ones the ConfigMap carries.
+CHART_VALUES = REPO_ROOT / "helm" / "caec-platform" / "values.yaml"
 
 # Placeholder inputs: distinctive values that are valid for the names module's validations and are
 # replaced by <project>/<region>/<env> after evaluation, so the doc shows every environment at once.
@@ -94,6 +111,21 @@ PII_COLUMNS = {
 }
 
 
+class Table(TypedDict):
+    """A Markdown table for the template's `table` macro: header cells and rows of cells."""
+
+    header: list[str]
+    rows: list[list[str]]
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> Table:
+    """A table whose rows have exactly as many cells as the header."""
+    for row in rows:
+        if len(row) != len(header):
+            raise ValueError(f"row {row} has {len(row)} cells for the {len(header)} columns {header}")
+    return {"header": list(header), "rows": [list(row) for row in rows]}
+
+
 def placeholder(text: str) -> str:
     """Replace the placeholder inputs by <project>/<region>/<env>."""
     for value, name in PLACEHOLDER_TEXT.items():
@@ -106,18 +138,15 @@ def short_role(role: str) -> str:
     return role.removeprefix("roles/")
 
 
-def access_grid(bindings: Sequence[Mapping[str, Any]], principals: Sequence[str]) -> list[str]:
-    """Markdown grid: one row per principal, one column per resource, cells list the roles."""
+def access_grid(bindings: Sequence[Mapping[str, Any]], principals: Sequence[str]) -> Table:
+    """Grid: one row per principal, one column per resource, cells list the roles."""
     used = [c for c in COLUMNS if any((b["resource_type"], b["resource"]) == c for b in bindings)]
     unknown = {(b["resource_type"], b["resource"]) for b in bindings} - set(COLUMNS)
     if unknown:
         raise ValueError(
             f"access policy names resources the governance doc has no column for: {sorted(unknown)}"
         )
-    lines = [
-        "| principal | " + " | ".join(COLUMN_TITLES[c] for c in used) + " |",
-        "|---|" + "---|" * len(used),
-    ]
+    rows = []
     for principal in principals:
         cells = []
         for column in used:
@@ -126,23 +155,27 @@ def access_grid(bindings: Sequence[Mapping[str, Any]], principals: Sequence[str]
                 for b in bindings
                 if b["principal"] == principal and (b["resource_type"], b["resource"]) == column
             )
-            cells.append("<br>".join(roles) if roles else "")
-        lines.append(f"| {principal} | " + " | ".join(cells) + " |")
-    return lines
+            cells.append("<br>".join(roles))
+        rows.append([principal, *cells])
+    return table(["principal", *(COLUMN_TITLES[c] for c in used)], rows)
 
 
-def grant_rows(bindings: Sequence[Mapping[str, Any]], principals: Sequence[str]) -> list[str]:
-    """Markdown table of every grant with its physical resource and the reason."""
-    lines = ["| principal | resource | name | role | why |", "|---|---|---|---|---|"]
+def grant_rows(bindings: Sequence[Mapping[str, Any]], principals: Sequence[str]) -> Table:
+    """Every grant with its physical resource and the reason."""
     order = {p: i for i, p in enumerate(principals)}
-    for b in sorted(
-        bindings, key=lambda b: (order[b["principal"]], b["resource_type"], b["resource"], b["role"])
-    ):
-        lines.append(
-            f"| {b['principal']} | {b['resource_type']} `{b['resource']}` | `{placeholder(b['resource_name'])}` "
-            f"| `{b['role']}` | {b['why']} |"
+    rows = [
+        [
+            b["principal"],
+            f"{b['resource_type']} `{b['resource']}`",
+            f"`{placeholder(b['resource_name'])}`",
+            f"`{b['role']}`",
+            b["why"],
+        ]
+        for b in sorted(
+            bindings, key=lambda b: (order[b["principal"]], b["resource_type"], b["resource"], b["role"])
         )
-    return lines
+    ]
+    return table(["principal", "resource", "name", "role", "why"], rows)
 
 
 def fixed_role_bindings() -> list[tuple[str, str, str, str]]:
@@ -181,22 +214,18 @@ def readers(bindings: Sequence[Mapping[str, Any]], resource_type: str, resource:
     return ", ".join(sorted(found))
 
 
-def retention_tables() -> list[str]:
+def retention_tables() -> tuple[Table, Table]:
     """Per-environment retention of buckets and BigQuery partitions, from modules/platform's retention
-    inputs (retention_days per layer, bucket_lifecycle, logs_retention_days): env root over defaults."""
+    inputs (retention_days per layer, bucket_lifecycle, logs_retention_days): the env's tfvars over the defaults."""
     noncurrent = variable_default("storage", "noncurrent_versions_days")
     versioned = {"logs": False, **storage_versioning()}
 
     def days(n: int) -> str:
         return "-" if not n else f"{n} d"
 
-    lines = [
-        "| env | bucket | versioning | retention lock | coldline after | deleted after |",
-        "|---|---|---|---|---|---|",
-    ]
-    dataset_lines = ["| env | dataset | partitions expire after |", "|---|---|---|"]
+    bucket_rows, dataset_rows = [], []
     for env in ENVS:
-        overrides = platform_call(env)
+        overrides = env_inputs(env)
 
         def setting(name: str, overrides: dict[str, Any] = overrides) -> Any:
             return overrides.get(name, variable_default("platform", name))
@@ -206,14 +235,26 @@ def retention_tables() -> list[str]:
             r = lifecycle[bucket]
             deleted = setting("logs_retention_days") if bucket == "logs" else retention[bucket]
             version = f"yes (old versions kept {noncurrent} d)" if versioned[bucket] else "no"
-            lines.append(
-                f"| {env} | {bucket} | {version} | {days(r['locked_days'])} | {days(r['coldline_after_days'])} "
-                f"| {days(deleted)} |"
+            bucket_rows.append(
+                [env, bucket, version, days(r["locked_days"]), days(r["coldline_after_days"]), days(deleted)]
             )
         for dataset in ("staging", "marts", "audit"):
             expiry = retention[dataset]
-            dataset_lines.append(f"| {env} | caec_{env}_{dataset} | {days(expiry) if expiry else 'never'} |")
-    return [*lines, "", *dataset_lines]
+            dataset_rows.append([env, f"caec_{env}_{dataset}", days(expiry) if expiry else "never"])
+    return (
+        table(
+            ["env", "bucket", "versioning", "retention lock", "coldline after", "deleted after"], bucket_rows
+        ),
+        table(["env", "dataset", "partitions expire after"], dataset_rows),
+    )
+
+
+def dq_thresholds() -> dict[str, str]:
+    """The data-quality gate's thresholds as the chart sets them (pipeline.dq of its values.yaml, which
+    the ConfigMap turns into CAEC_DQ_MAX_*_SHARE)."""
+    values = yaml.safe_load(CHART_VALUES.read_text(encoding="utf-8"))
+    dq = values["pipeline"]["dq"]
+    return {key: str(dq[key]) for key in ("maxQuarantineShare", "maxBotShare", "maxLateShare")}
 
 
 def render() -> str:
@@ -223,7 +264,6 @@ def render() -> str:
     platform = outputs["platform"]
     tags: dict[str, str] = outputs["pii_policy_tags"]
     groups = {env: read_tfvars(env).get("persona_groups", {}) for env in ENVS}
-    audit_services = variable_default("audit_sink", "services")
 
     personas = [p for p in PERSONAS if any(b["principal"] == p for b in bindings)]
     accounts = [s for s in SERVICE_ACCOUNTS if any(b["principal"] == s for b in bindings)]
@@ -233,172 +273,74 @@ def render() -> str:
 
     persona_bindings = [b for b in bindings if b["principal_kind"] == "persona"]
     account_bindings = [b for b in bindings if b["principal_kind"] == "service_account"]
-    env_cols = " | ".join(f"group ({env})" for env in ENVS)
-    out: list[str] = [
-        "# Governance: access, audit, data quality and personal data",
-        "",
-        "<!-- GENERATED by `make governance-doc` (terraform/scripts/governance.py) from the Terraform code:",
-        "     terraform/modules/names/access.tf, the modules' HCL and the env roots terraform/envs/*.",
-        "     Do not edit by hand; `make test-terraform` fails when this file drifts from the code. -->",
-        "",
-        "Access is granted to Google groups (one per persona) and to one GCP service account per workload,",
-        "each grant on the one bucket, dataset, policy tag or repository it needs (`*_iam_member`, never",
-        "project-wide owner/editor/viewer, never service-account keys). Names below are patterns: `<project>` and",
-        "`<region>` are set in `terraform/envs/<env>/terraform.tfvars`, `<env>` is the env root's name",
-        "(see docs/platform-names.md).",
-        "",
-        "## Personas",
-        "",
-        f"| persona | who | {env_cols} |",
-        "|---|---|" + "---|" * len(ENVS),
-    ]
-    for p in personas:
-        cells = " | ".join(f"`{groups[env].get(p, '(not set)')}`" for env in ENVS)
-        out.append(f"| {p} | {PERSONAS[p]} | {cells} |")
-    out += [
-        "",
-        "## Access matrix: persona x resource x role",
-        "",
-        "Roles without the `roles/` prefix. An empty cell means no access.",
-        "",
-        *access_grid(persona_bindings, personas),
-        "",
-        "### Persona grants and why",
-        "",
-        *grant_rows(persona_bindings, personas),
-        "",
-        "## Service accounts (workloads) x resource x role",
-        "",
-        "| key | used by | account |",
-        "|---|---|---|",
-    ]
     emails = outputs.get("service_account_emails") or {}
-    for s in accounts:
-        email = emails.get(s) or f"caec-{s.replace('_', '-')}-<env>@<project>.iam.gserviceaccount.com"
-        out.append(f"| {s} | {SERVICE_ACCOUNTS[s]} | `{placeholder(email)}` |")
-    out += [
-        "",
-        *access_grid(account_bindings, accounts),
-        "",
-        "### Service-account grants and why",
-        "",
-        *grant_rows(account_bindings, accounts),
-        "",
-        "### Workload Identity (who may act as each workload account)",
-        "",
-        "Exactly one Kubernetes service account may impersonate each workload's GCP service account",
-        "(`roles/iam.workloadIdentityUser`); the chart `helm/caec-platform` creates these KSAs with the",
-        "matching `iam.gke.io/gcp-service-account` annotation.",
-        "",
-        "| workload | KSA | GCP service account | member |",
-        "|---|---|---|---|",
-    ]
-    for key, sa in platform["serviceAccounts"].items():
-        member = f"serviceAccount:<project>.svc.id.goog[{sa['namespace']}/{sa['name']}]"
-        out.append(f"| {key} | `{sa['namespace']}/{sa['name']}` | `{placeholder(sa['gsa'])}` | `{member}` |")
-    out += [
-        "",
-        "### Other IAM bindings in the modules (fixed roles)",
-        "",
-        "| module | resource | role | member |",
-        "|---|---|---|---|",
-    ]
-    for module, address, role, member in fixed_role_bindings():
-        out.append(f"| {module} | `{address}` | `{role}` | `{member}` |")
-    datasets = {k: placeholder(v) for k, v in platform["datasets"].items()}
-    buckets = {k: placeholder(v) for k, v in platform["buckets"].items()}
-    out += [
-        "",
-        "## How stewards audit access",
-        "",
-        f"The log sink `{outputs['audit_sink']}` (modules/audit_sink) routes the Cloud Audit Logs of "
-        f"{', '.join(f'`{s}`' for s in audit_services)} into the dataset `{datasets['audit']}` as "
-        "date-partitioned tables: `cloudaudit_googleapis_com_activity` (admin activity: IAM and config changes),",
-        "`cloudaudit_googleapis_com_data_access` (reads and writes of tables and objects; Cloud Storage data",
-        "access logging is switched on by the same module) and `cloudaudit_googleapis_com_policy` (denials).",
-        "Stewards hold `bigquery.dataViewer` on that dataset only, and `iam.securityReviewer` to list who",
-        "holds which role. Routine checks:",
-        "",
-        "1. Who read personal data (quarantine objects) in the last 7 days:",
-        "",
-        "```sql",
-        "SELECT timestamp, protopayload_auditlog.authenticationInfo.principalEmail AS who,",
-        "       protopayload_auditlog.methodName AS method, protopayload_auditlog.resourceName AS object",
-        f"FROM `<project>.{datasets['audit']}.cloudaudit_googleapis_com_data_access`",
-        "WHERE protopayload_auditlog.serviceName = 'storage.googleapis.com'",
-        f"  AND protopayload_auditlog.resourceName LIKE 'projects/_/buckets/{buckets['quarantine']}/%'",
-        "  AND timestamp >= TIMESTAMP_SUB(CURRENT_TIMESTAMP(), INTERVAL 7 DAY)",
-        "ORDER BY timestamp DESC",
-        "```",
-        "",
-        "2. IAM changes (anything that is not in this document is drift: fix it in Terraform):",
-        "",
-        "```sql",
-        "SELECT timestamp, protopayload_auditlog.authenticationInfo.principalEmail AS who,",
-        "       protopayload_auditlog.resourceName AS resource, protopayload_auditlog.methodName AS method",
-        f"FROM `<project>.{datasets['audit']}.cloudaudit_googleapis_com_activity`",
-        "WHERE protopayload_auditlog.methodName LIKE '%SetIamPolicy'",
-        "ORDER BY timestamp DESC",
-        "```",
-        "",
-        "3. Compare the live policy with the matrix above: `gcloud projects get-iam-policy <project>` and",
-        "   `gcloud storage buckets get-iam-policy gs://<bucket>`; `terraform plan` of the env root shows",
-        "   any grant made outside Terraform that it would not keep (the `*_iam_member` grants are",
-        "   additive, so extra grants must be removed by hand after review).",
-        "",
-        "## How stewards watch data quality",
-        "",
-        f"The dbt model `agg_data_quality_daily` in `{datasets['marts']}` has one row per day: records read,",
-        "valid events (humans, bots, late arrivals), quarantined records by reason, the shares",
-        "`quarantine_share`, `bot_share`, `late_share`, the Spark runs covering the day and",
-        "`all_runs_reconciled` (every run's counts add up: read = valid + quarantined + filtered). The DAG's",
-        "data-quality gate fails a run above the thresholds `CAEC_DQ_MAX_QUARANTINE_SHARE` (0.05),",
-        "`CAEC_DQ_MAX_BOT_SHARE` (0.5) and `CAEC_DQ_MAX_LATE_SHARE` (0.1) (docs/platform-names.md).",
-        "",
-        "```sql",
-        "SELECT date_day, records_read, quarantine_share, bot_share, late_share, runs, all_runs_reconciled",
-        f"FROM `<project>.{datasets['marts']}.agg_data_quality_daily`",
-        "WHERE date_day >= DATE_SUB(CURRENT_DATE(), INTERVAL 30 DAY)",
-        "  AND (quarantine_share > 0.05 OR bot_share > 0.5 OR late_share > 0.1 OR NOT all_runs_reconciled)",
-        "ORDER BY date_day DESC",
-        "```",
-        "",
-        "A day with a high quarantine share is investigated in the quarantine bucket (reason, detail, raw",
-        "record, source file and line per rejected record); stewards read it, data engineers fix the parser or",
-        "the source, and the day is re-run (a re-run publishes new versions of exactly its partitions, so",
-        "re-runs stay idempotent).",
-        "",
-        "## Personal data (PII)",
-        "",
-        "- Raw logs may hold clear IP addresses and URLs with personal data. The Spark job never writes a",
-        "  clear IP: `visitor_id` is a salted hash (salt from a Secret, `CAEC_IDENTITY_SALT`).",
-        "- Quarantined records keep the raw text for investigation, so the quarantine bucket is readable",
-        f"  only by {readers(bindings, 'bucket', 'quarantine')}, and is deleted after its retention (below).",
-        f"- BigQuery column-level security: the policy-tag taxonomy `{outputs['pii_taxonomy']}` (fine-grained access",
-        "  control) has the tags below; dbt attaches them to the columns named here. Without",
-        "  `datacatalog.categoryFineGrainedReader` on a tag, a query that selects its columns is denied, so",
-        "  analysts query marts without those columns.",
-        "",
-        "| policy tag | meaning | columns | readers |",
-        "|---|---|---|---|",
-    ]
-    for tag, meaning in tags.items():
-        columns = PII_COLUMNS.get(tag, "(none yet)")
-        out.append(f"| `{tag}` | {meaning} | {columns} | {readers(bindings, 'policy_tag', tag)} |")
-    out += [
-        "",
-        "## Retention",
-        "",
-        "Lifecycle rules delete objects by age; a retention lock forbids deleting or overwriting an object",
-        "before that age (GCS allows it only on unversioned buckets). Partition expiration drops BigQuery",
-        "partitions by age (marts keep history; visitor-level staging rows do not outlive the staging files).",
-        "Both come from one setting per layer, `retention_days` (raw, staging, quarantine, marts, audit) of",
-        "`modules/platform`; docs/privacy.md states the policy and its local equivalent.",
-        "",
-        *retention_tables(),
-        "",
-    ]
-    return placeholder("\n".join(out))
+    bucket_retention, dataset_retention = retention_tables()
+    context = {
+        "personas": table(
+            ["persona", "who", *(f"group ({env})" for env in ENVS)],
+            [[p, PERSONAS[p], *(f"`{groups[env].get(p, '(not set)')}`" for env in ENVS)] for p in personas],
+        ),
+        "persona_grid": access_grid(persona_bindings, personas),
+        "persona_grants": grant_rows(persona_bindings, personas),
+        "accounts": table(
+            ["key", "used by", "account"],
+            [
+                [
+                    s,
+                    SERVICE_ACCOUNTS[s],
+                    "`"
+                    + placeholder(
+                        emails.get(s) or f"caec-{s.replace('_', '-')}-<env>@<project>.iam.gserviceaccount.com"
+                    )
+                    + "`",
+                ]
+                for s in accounts
+            ],
+        ),
+        "account_grid": access_grid(account_bindings, accounts),
+        "account_grants": grant_rows(account_bindings, accounts),
+        "workload_identity": table(
+            ["workload", "KSA", "GCP service account", "member"],
+            [
+                [
+                    key,
+                    f"`{sa['namespace']}/{sa['name']}`",
+                    f"`{placeholder(sa['gsa'])}`",
+                    f"`serviceAccount:<project>.svc.id.goog[{sa['namespace']}/{sa['name']}]`",
+                ]
+                for key, sa in platform["serviceAccounts"].items()
+            ],
+        ),
+        "fixed_bindings": table(
+            ["module", "resource", "role", "member"],
+            [
+                [module, f"`{address}`", f"`{role}`", f"`{member}`"]
+                for module, address, role, member in fixed_role_bindings()
+            ],
+        ),
+        "audit_sink": outputs["audit_sink"],
+        "audit_services": variable_default("audit_sink", "services"),
+        "datasets": {k: placeholder(v) for k, v in platform["datasets"].items()},
+        "buckets": {k: placeholder(v) for k, v in platform["buckets"].items()},
+        "dq": dq_thresholds(),
+        "quarantine_readers": readers(bindings, "bucket", "quarantine"),
+        "pii_taxonomy": outputs["pii_taxonomy"],
+        "policy_tags": table(
+            ["policy tag", "meaning", "columns", "readers"],
+            [
+                [
+                    f"`{tag}`",
+                    meaning,
+                    PII_COLUMNS.get(tag, "(none yet)"),
+                    readers(bindings, "policy_tag", tag),
+                ]
+                for tag, meaning in tags.items()
+            ],
+        ),
+        "bucket_retention": bucket_retention,
+        "dataset_retention": dataset_retention,
+    }
+    return placeholder(TEMPLATES.get_template(DOC_TEMPLATE).render(context))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,7 @@
 """Shared helpers of the Terraform scripts and tests: parse HCL, read an env's tfvars, evaluate names.
 
-The names module (terraform/modules/names) is provider-free, so the small root terraform/platform can be
-`terraform apply`-ed offline with a throwaway state. Evaluating it with real terraform (instead of
+The names module (terraform/modules/names) is provider-free, so it can be `terraform apply`-ed as a root
+of its own, offline, with a throwaway state. Evaluating it with real terraform (instead of
 re-implementing its string templates in Python) is what makes the Helm values and the governance doc
 derive from the Terraform code itself.
 """
@@ -22,8 +22,11 @@ import hcl2
 
 TF_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = TF_DIR.parent
-PLATFORM_ROOT = TF_DIR / "platform"
 MODULES_DIR = TF_DIR / "modules"
+NAMES_MODULE = MODULES_DIR / "names"
+# The one root module every environment applies; envs/<env>/ holds only that environment's values
+# (terraform.tfvars, backend.gcs.tfbackend).
+ROOT_MODULE = TF_DIR / "root"
 ENVS_DIR = TF_DIR / "envs"
 ENVS = ("dev", "prod")
 HELM_VALUES_DIR = REPO_ROOT / "helm" / "values" / "caec-platform"
@@ -42,9 +45,11 @@ PLATFORM_KEYS = (
     "sparkPool",
     "retentionDays",
 )
-# Inputs of modules/platform that names depend on (= the variables of terraform/platform). `env` comes
-# from the env root's main.tf, the others from its terraform.tfvars (a test checks the roots pass them on).
+# Inputs of modules/platform that names depend on, all from envs/<env>/terraform.tfvars (a test checks
+# the root passes them on unchanged).
 NAME_INPUTS = ("project_id", "region", "env", "bigquery_location", "persona_groups")
+# Variables of the root that are not modules/platform inputs (the google provider's labels).
+ROOT_ONLY_INPUTS = ("labels",)
 
 
 class TerraformError(RuntimeError):
@@ -66,79 +71,60 @@ def unwrap(value: Any) -> Any:
 
 
 def tfvars_path(env: str) -> Path:
-    """The committed tfvars of an env root (the one input of both the deployment and the values file)."""
+    """The committed tfvars of an environment (the one input of both the deployment and the values file)."""
     return ENVS_DIR / env / "terraform.tfvars"
+
+
+def backend_config_path(env: str) -> Path:
+    """The environment's partial GCS backend configuration (its state prefix) for `terraform init`."""
+    return ENVS_DIR / env / "backend.gcs.tfbackend"
 
 
 def read_tfvars(env: str) -> dict[str, Any]:
     """Variables of envs/<env>/terraform.tfvars as plain Python values."""
     path = tfvars_path(env)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: every env root needs its terraform.tfvars")
-    return {key: unwrap(value) for key, value in load_hcl(path).items()}
+        raise FileNotFoundError(f"{path} is missing: every environment needs its terraform.tfvars")
+    return {key: unwrap(value) for key, value in load_hcl(path).items() if not key.startswith("__")}
 
 
-def root_main(env: str) -> dict[str, Any]:
-    """Parsed envs/<env>/main.tf: the env root's locals, provider and its one `module "platform"` call."""
-    path = ENVS_DIR / env / "main.tf"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: every env root calls modules/platform there")
-    return load_hcl(path)
+def module_variables(directory: Path) -> dict[str, Any]:
+    """Every variable block of a module directory, by name."""
+    out: dict[str, Any] = {}
+    for path in sorted(directory.glob("*.tf")):
+        for block in load_hcl(path).get("variable", []):
+            out.update({k: v for k, v in block.items() if not k.startswith("__")})
+    return out
 
 
-def root_env_name(env: str) -> str:
-    """The `env` local of envs/<env>/main.tf: the environment name the root deploys."""
-    for block in root_main(env).get("locals", []):
-        if "env" in block:
-            return str(unwrap(block["env"]))
-    raise ValueError(f"{ENVS_DIR / env / 'main.tf'} declares no local `env`: the names derive from it")
-
-
-def platform_call(env: str) -> dict[str, Any]:
-    """Arguments of the `module "platform"` call in envs/<env>/main.tf (literals as Python values,
-    references as "${...}" strings), i.e. what this environment sets differently from the defaults."""
-    for block in root_main(env).get("module", []):
-        if "platform" in block:
-            return {k: unwrap(v) for k, v in block["platform"].items() if not k.startswith("__")}
-    raise ValueError(f'{ENVS_DIR / env / "main.tf"} has no `module "platform"` call')
+def env_inputs(env: str) -> dict[str, Any]:
+    """The modules/platform inputs envs/<env>/terraform.tfvars sets (the root passes each one through
+    unchanged), i.e. the environment's values and what its policy sets differently from the defaults."""
+    return {k: v for k, v in read_tfvars(env).items() if k not in ROOT_ONLY_INPUTS}
 
 
 def platform_input(env: str, name: str) -> Any:
-    """A modules/platform input as envs/<env> passes it: the literal of its `module "platform"` call
-    (a `var.X` reference is looked up in its terraform.tfvars), else the module's default."""
-    call = platform_call(env)
-    if name in call:
-        value = call[name]
-        if isinstance(value, str) and value.startswith("${"):
-            ref = value[2:-1]
-            if not ref.startswith("var.") or ref[4:] not in read_tfvars(env):
-                raise ValueError(
-                    f"envs/{env}/main.tf passes {name} = {value}: only literals and tfvars variables "
-                    "can be evaluated offline"
-                )
-            return read_tfvars(env)[ref[4:]]
-        return value
-    for block in load_hcl(MODULES_DIR / "platform" / "variables.tf").get("variable", []):
-        if name in block:
-            return unwrap(block[name].get("default"))
-    raise ValueError(f"modules/platform has no variable {name}")
+    """A modules/platform input as environment `env` gets it: its tfvars value, else the module's default."""
+    inputs = env_inputs(env)
+    if name in inputs:
+        return inputs[name]
+    variables = module_variables(MODULES_DIR / "platform")
+    if name not in variables:
+        raise ValueError(f"modules/platform has no variable {name}")
+    return unwrap(variables[name].get("default"))
 
 
 def name_inputs(env: str) -> dict[str, Any]:
-    """What the names module takes for an env: tfvars values plus the env name of the root's main.tf,
-    and the retention policy as modules/platform gets it (stated once there or in the env root)."""
+    """What the names module takes for an env: its tfvars values (the env name included, which must be
+    its folder's name) and the retention policy as modules/platform gets it (tfvars, else the default)."""
     tfvars = read_tfvars(env)
-    missing = [k for k in ("project_id", "region") if k not in tfvars]
+    missing = [k for k in ("env", "project_id", "region") if k not in tfvars]
     if missing:
         raise ValueError(f"{tfvars_path(env)} lacks {', '.join(missing)}: names derive from them")
-    declared = root_env_name(env)
-    if declared != env:
-        raise ValueError(
-            f"{ENVS_DIR / env / 'main.tf'} sets env = {declared!r}; it must be {env!r} (its directory)"
-        )
+    if tfvars["env"] != env:
+        raise ValueError(f"{tfvars_path(env)} sets env = {tfvars['env']!r}; it must be {env!r} (its folder)")
     return {
-        "env": env,
-        **{k: tfvars[k] for k in NAME_INPUTS if k in tfvars and k != "env"},
+        **{k: tfvars[k] for k in NAME_INPUTS if k in tfvars},
         "retention_days": platform_input(env, "retention_days"),
     }
 
@@ -160,12 +146,13 @@ def _run(args: list[str], cwd: Path, env: Mapping[str, str]) -> str:
 
 
 def evaluate_names(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """Apply terraform/platform (provider-free) with `inputs` in a temp dir; return its outputs.
+    """Apply modules/names (provider-free, so a root of its own) with `inputs` in a temp dir; return its
+    outputs. Without `retention_days` (names only: governance doc, naming tests) it gets null.
 
     Nothing is written into the repository: the plugin dir (TF_DATA_DIR) and the state live in the
     temp dir, and no resources exist, so this runs offline in about a second.
     """
-    key = json.dumps(dict(inputs), sort_keys=True)
+    key = json.dumps({"retention_days": None, **inputs}, sort_keys=True)
     return json.loads(_evaluate_cached(key))
 
 
@@ -184,7 +171,7 @@ def _evaluate_cached(inputs_json: str) -> str:
             "TF_INPUT": "0",
             "CHECKPOINT_DISABLE": "1",
         }
-        _run([terraform, "init", "-input=false", "-no-color", "-backend=false"], PLATFORM_ROOT, env)
+        _run([terraform, "init", "-input=false", "-no-color", "-backend=false"], NAMES_MODULE, env)
         _run(
             [
                 terraform,
@@ -195,17 +182,17 @@ def _evaluate_cached(inputs_json: str) -> str:
                 f"-state={state}",
                 f"-var-file={var_file}",
             ],
-            PLATFORM_ROOT,
+            NAMES_MODULE,
             env,
         )
         raw = json.loads(
-            _run([terraform, "output", "-no-color", "-json", f"-state={state}"], PLATFORM_ROOT, env)
+            _run([terraform, "output", "-no-color", "-json", f"-state={state}"], NAMES_MODULE, env)
         )
     return json.dumps({name: out["value"] for name, out in raw.items()}, sort_keys=True)
 
 
 def evaluate_env(env: str) -> dict[str, Any]:
-    """Outputs of the names root for an env root's tfvars (platform, access_bindings, ...)."""
+    """Outputs of the names module for an environment's tfvars (platform, access_bindings, ...)."""
     return evaluate_names(name_inputs(env))
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import governance
 import pytest
+import yaml
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +64,17 @@ def test_unknown_resources_fail_loudly() -> None:
             ],
             ["x"],
         )
+
+
+def test_dq_thresholds_come_from_the_chart_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thresholds the doc quotes are the chart's pipeline.dq (what the ConfigMap carries), not typed
+    into the generator."""
+    values = yaml.safe_load(governance.CHART_VALUES.read_text(encoding="utf-8"))
+    values["pipeline"]["dq"] = {"maxQuarantineShare": "0.07", "maxBotShare": "0.45", "maxLateShare": "0.2"}
+    chart_values = tmp_path / "values.yaml"
+    chart_values.write_text(yaml.safe_dump(values), encoding="utf-8")
+    monkeypatch.setattr(governance, "CHART_VALUES", chart_values)
+    text = governance.render()
+    assert "`CAEC_DQ_MAX_QUARANTINE_SHARE` (0.07)" in text
+    assert "`CAEC_DQ_MAX_BOT_SHARE` (0.45) and `CAEC_DQ_MAX_LATE_SHARE` (0.2)" in text
+    assert "(quarantine_share > 0.07 OR bot_share > 0.45 OR late_share > 0.2 OR" in text

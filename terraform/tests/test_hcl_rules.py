@@ -12,13 +12,16 @@ from tfcontract import (
     ENVS_DIR,
     MODULES_DIR,
     NAME_INPUTS,
+    ROOT_MODULE,
+    ROOT_ONLY_INPUTS,
     TF_DIR,
+    backend_config_path,
+    env_inputs,
     hcl_files,
     load_hcl,
-    platform_call,
     read_tfvars,
     resources,
-    root_env_name,
+    tfvars_path,
     unwrap,
 )
 
@@ -56,6 +59,7 @@ def test_the_tree_has_modules_and_envs() -> None:
         "platform",
     } <= set(MODULES)
     assert {"dev", "prod"} <= {p.name for p in ENVS_DIR.iterdir()}
+    assert (ROOT_MODULE / "main.tf").is_file()
     assert len(TF_FILES) > 40
 
 
@@ -162,12 +166,13 @@ def test_every_checkov_skip_is_justified() -> None:
 
 
 PLATFORM_DIR = MODULES_DIR / "platform"
-PLATFORM_SOURCE = "../../modules/platform"
-# HCL files (and no subdirectories) an env root may hold: it is a thin root, the rest is modules/platform.
+PLATFORM_SOURCE = "../modules/platform"
+# The one root module's files; an environment's folder holds only its values.
+ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "moved.tf"}
+ENV_FILES = {"terraform.tfvars", "backend.gcs.tfbackend"}
 # Modules added after modules/platform existed: no root state to move (a moved block would claim one).
 BORN_IN_PLATFORM = {"monitoring"}
-ENV_ROOT_FILES = {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "moved.tf", "terraform.tfvars"}
-# Outputs people and CI read from `terraform output` of an env root (docs/ci.md, terraform/README.md).
+# Outputs people and CI read from `terraform output` of an environment (docs/ci.md, terraform/README.md).
 CONSUMED_OUTPUTS = {
     "platform",
     "cluster_name",
@@ -195,77 +200,98 @@ def test_platform_module_composes_every_other_module() -> None:
         f"../{m}" for m in MODULES if m != "platform"
     }
     assert "provider" not in load_hcl(PLATFORM_DIR / "main.tf"), (
-        "modules/platform takes the google provider from the env root (a module with its own provider "
+        "modules/platform takes the google provider from the root (a module with its own provider "
         "block cannot be used with depends_on/for_each and cannot be mocked the same way)"
     )
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_env_root_is_a_thin_root_over_modules_platform(env: str) -> None:
-    root = ENVS_DIR / env
-    present = {p.name for p in [*root.glob("*.tf"), *root.glob("*.tfvars")]} | {
-        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")
+def test_the_root_is_a_thin_root_over_modules_platform() -> None:
+    # Terraform files and folders (a local plan file or .terraform.lock.hcl may sit next to them).
+    present = {p.name for p in [*ROOT_MODULE.glob("*.tf"), *ROOT_MODULE.glob("*.tfvars")]} | {
+        p.name for p in ROOT_MODULE.iterdir() if p.is_dir() and not p.name.startswith(".")
     }
-    assert present <= ENV_ROOT_FILES, (
-        f"envs/{env} holds {sorted(present - ENV_ROOT_FILES)}: put it in modules/platform"
-    )
-    assert {"main.tf", "variables.tf", "outputs.tf", "versions.tf", "terraform.tfvars"} <= present
-    for path in sorted(root.glob("*.tf")):
+    assert present == ROOT_FILES, f"terraform/root holds {sorted(present ^ ROOT_FILES)}: see ROOT_FILES"
+    for path in sorted(ROOT_MODULE.glob("*.tf")):
         parsed = load_hcl(path)
-        assert not {"resource", "data"} & set(parsed), f"envs/{env}/{path.name}: resources go into a module"
-    calls = blocks_of(root, "module")
-    assert list(calls) == ["platform"], f"envs/{env} must call only modules/platform, found {sorted(calls)}"
+        assert not {"resource", "data"} & set(parsed), f"root/{path.name}: resources go into a module"
+    calls = blocks_of(ROOT_MODULE, "module")
+    assert list(calls) == ["platform"], (
+        f"terraform/root must call only modules/platform, found {sorted(calls)}"
+    )
     assert unwrap(calls["platform"]["source"]) == PLATFORM_SOURCE
-    providers = load_hcl(root / "main.tf")["provider"]
+    providers = load_hcl(ROOT_MODULE / "main.tf")["provider"]
     assert [name for block in providers for name in block] == ["google"]
-    versions = load_hcl(root / "versions.tf")["terraform"][0]
-    assert unwrap(versions["backend"][0]["gcs"]["prefix"]) == f"caec/{env}"
+    versions = load_hcl(ROOT_MODULE / "versions.tf")["terraform"][0]
+    # A partial backend: the environment's prefix comes from envs/<env>/backend.gcs.tfbackend.
+    assert unwrap(versions["backend"][0]["gcs"]) == {}, "the state prefix belongs to each environment"
     google = unwrap(unwrap(versions["required_providers"])["google"])
-    assert google["version"] == "~> 7.17", f"envs/{env}: pin the google provider like the modules do"
-
-
-def test_both_env_roots_call_the_same_module_with_the_same_inputs_wiring() -> None:
-    """dev and prod differ only in literal settings; every `var.` input is wired the same way."""
-    wiring = {
-        env: {k: v for k, v in platform_call(env).items() if isinstance(v, str) and v.startswith("${")}
-        for env in ENVS
-    }
-    assert wiring["dev"] == wiring["prod"]
-    assert {unwrap(platform_call(env)["source"]) for env in ENVS} == {PLATFORM_SOURCE}
+    assert google["version"] == "~> 7.17", "terraform/root: pin the google provider like the modules do"
 
 
 @pytest.mark.parametrize("env", ENVS)
-def test_env_root_passes_tfvars_and_its_env_name_straight_to_the_module(env: str) -> None:
-    """`make platform-values` reads terraform.tfvars + the `env` local: the deployment must use exactly those."""
-    call = platform_call(env)
-    assert root_env_name(env) == env
-    assert call["env"] == "${local.env}"
+def test_an_environment_is_only_values(env: str) -> None:
+    """envs/<env> holds its tfvars and its state prefix, nothing Terraform would load as code."""
+    directory = ENVS_DIR / env
+    present = {p.name for p in directory.iterdir() if not p.name.startswith(".")}
+    assert present == ENV_FILES, (
+        f"envs/{env} holds {sorted(present ^ ENV_FILES)}: code goes into terraform/root"
+    )
+    backend = {k: unwrap(v) for k, v in load_hcl(backend_config_path(env)).items() if not k.startswith("__")}
+    assert backend == {"prefix": f"caec/{env}"}, (
+        "the state of every environment has always lived at caec/<env>"
+    )
+    assert read_tfvars(env)["env"] == env, f"{tfvars_path(env)}: env must be its folder's name"
+
+
+def test_the_root_passes_every_input_straight_to_the_module() -> None:
+    """The root is modules/platform's inputs (+ provider labels), each passed unchanged under its name, so
+    an environment's tfvars are exactly what the module gets (what `make platform-values` relies on)."""
+    call = blocks_of(ROOT_MODULE, "module")["platform"]
+    root_vars = blocks_of(ROOT_MODULE, "variable")
+    module_vars = blocks_of(PLATFORM_DIR, "variable")
+    assert set(root_vars) == set(module_vars) | set(ROOT_ONLY_INPUTS)
+    args = {k: unwrap(v) for k, v in call.items() if k != "source" and not k.startswith("__")}
+    assert args == {name: f"${{var.{name}}}" for name in module_vars}
+
+
+def test_optional_root_inputs_mean_the_module_default() -> None:
+    """An optional root input defaults to null, which modules/platform turns into its own default
+    (nullable = false), so a default is stated once; required ones stay required in both."""
+    root_vars = blocks_of(ROOT_MODULE, "variable")
+    for name, body in blocks_of(PLATFORM_DIR, "variable").items():
+        if "default" not in body:
+            assert "default" not in root_vars[name], f"root: {name} is required by modules/platform"
+            continue
+        if "default" in root_vars[name]:
+            assert unwrap(root_vars[name]["default"]) is None, f"root: {name} restates a default"
+            assert unwrap(body.get("nullable")) is False or unwrap(body["default"]) is None, (
+                f"modules/platform: {name} needs nullable = false (the root passes null for its default)"
+            )
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_tfvars_set_the_inputs_names_derive_from(env: str) -> None:
+    """`make platform-values` reads terraform.tfvars: every input the names derive from is there."""
     tfvars = read_tfvars(env)
-    for name in tfvars:
-        assert call.get(name) == f"${{var.{name}}}", (
-            f"envs/{env}: terraform.tfvars sets {name}; pass it to modules/platform as var.{name}"
-        )
     for name in NAME_INPUTS:
-        if name != "env":
-            assert name in tfvars, f"envs/{env}/terraform.tfvars must set {name} (names derive from it)"
+        assert name in tfvars, f"{tfvars_path(env)} must set {name} (names derive from it)"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_env_root_reexports_every_module_output(env: str) -> None:
+def test_the_root_reexports_every_module_output() -> None:
     module_outputs = blocks_of(PLATFORM_DIR, "output")
-    root_outputs = blocks_of(ENVS_DIR / env, "output")
+    root_outputs = blocks_of(ROOT_MODULE, "output")
     assert set(module_outputs) >= CONSUMED_OUTPUTS
-    assert set(root_outputs) == set(module_outputs), f"envs/{env}/outputs.tf must re-export every output"
+    assert set(root_outputs) == set(module_outputs), "root/outputs.tf must re-export every output"
     for name, body in root_outputs.items():
-        assert unwrap(body["value"]) == f"${{module.platform.{name}}}", f"envs/{env}: output {name}"
+        assert unwrap(body["value"]) == f"${{module.platform.{name}}}", f"root: output {name}"
 
 
-@pytest.mark.parametrize("env", ENVS)
-def test_env_root_moves_existing_state_into_the_module(env: str) -> None:
-    """State applied before modules/platform existed must move, not be destroyed and re-created."""
+def test_the_root_moves_existing_state_into_the_module() -> None:
+    """State applied before modules/platform existed must move, not be destroyed and re-created. Every
+    environment's state (caec/<env>) has the same addresses, so the moves are stated once, in the root."""
     moved = {
         unwrap(b["from"]).strip("${}"): unwrap(b["to"]).strip("${}")
-        for b in load_hcl(ENVS_DIR / env / "moved.tf").get("moved", [])
+        for b in load_hcl(ROOT_MODULE / "moved.tf").get("moved", [])
     }
     expected = {
         f"module.{m}": f"module.platform.module.{m}"
@@ -281,10 +307,10 @@ def test_env_root_moves_existing_state_into_the_module(env: str) -> None:
 
 
 def effective(env: str, variable: str) -> Any:
-    """A modules/platform input as the env gets it: the root's literal, else the module's default."""
-    call = platform_call(env)
-    if variable in call:
-        return call[variable]
+    """A modules/platform input as the env gets it: its tfvars value, else the module's default."""
+    inputs = env_inputs(env)
+    if variable in inputs:
+        return inputs[variable]
     return unwrap(blocks_of(PLATFORM_DIR, "variable")[variable].get("default"))
 
 
@@ -293,7 +319,7 @@ def module_default(module: str, variable: str) -> Any:
 
 
 def test_prod_keeps_its_stricter_settings() -> None:
-    call = platform_call("prod")
+    call = env_inputs("prod")
     assert call.get("deletion_protection") is True, "prod must set deletion_protection = true explicitly"
     assert module_default("platform", "deletion_protection") is True, "a root that omits it is protected"
     refs = call.get("github_allowed_refs")
@@ -327,10 +353,10 @@ def test_prod_retention_keeps_the_documented_defaults_direction() -> None:
 
 
 def test_retention_is_stated_once() -> None:
-    """modules/platform derives bucket deletion and partition expiration from retention_days: no env
-    root or platform input restates them per bucket or dataset."""
+    """modules/platform derives bucket deletion and partition expiration from retention_days: no
+    environment or platform input restates them per bucket or dataset."""
     for env in ENVS:
-        assert not {"bucket_retention", "partition_expiration_days"} & set(platform_call(env)), env
+        assert not {"bucket_retention", "partition_expiration_days"} & set(env_inputs(env)), env
     assert not {"bucket_retention", "partition_expiration_days"} & set(blocks_of(PLATFORM_DIR, "variable"))
     layers = set(module_default("platform", "retention_days"))
     assert layers == {"raw", "staging", "quarantine", "marts", "audit"}
@@ -338,9 +364,9 @@ def test_retention_is_stated_once() -> None:
 
 @pytest.mark.parametrize("env", ENVS)
 def test_tfvars_only_set_declared_variables(env: str) -> None:
-    declared = set(blocks_of(ENVS_DIR / env, "variable"))
-    tfvars = load_hcl(ENVS_DIR / env / "terraform.tfvars")
-    assert set(tfvars) <= declared, f"envs/{env}/terraform.tfvars sets undeclared {set(tfvars) - declared}"
+    declared = set(blocks_of(ROOT_MODULE, "variable"))
+    tfvars = set(read_tfvars(env))
+    assert tfvars <= declared, f"envs/{env}/terraform.tfvars sets undeclared {tfvars - declared}"
 
 
 @pytest.mark.parametrize("env", ["dev", "prod"])

@@ -66,7 +66,7 @@ def test_docs_example_is_what_the_names_module_derives() -> None:
 
 
 def test_example_values_file_has_devs_retention() -> None:
-    """helm/values/caec-platform/example.platform.yaml mirrors dev: same days as envs/dev/main.tf."""
+    """helm/values/caec-platform/example.platform.yaml mirrors dev: same days as envs/dev/terraform.tfvars."""
     example = yaml.safe_load(platform_values.values_path("example").read_text(encoding="utf-8"))
     assert example["platform"]["env"] == "dev"
     assert example["platform"]["retentionDays"] == literal_retention("dev")
@@ -174,19 +174,20 @@ def test_platform_values_check_mode_reports_drift(tmp_path: Path, monkeypatch: p
 
 
 def literal_retention(env: str) -> dict[str, int]:
-    """Retention as Terraform applies it, read straight from the HCL: the env root's literal in its
-    `module "platform"` call, else modules/platform's default (the one statement of the numbers)."""
+    """Retention as Terraform applies it, read straight from the HCL: the environment's tfvars, else
+    modules/platform's default (the one statement of the numbers)."""
     import hcl2
-    from tfcontract import unwrap
+    from tfcontract import tfvars_path, unwrap
 
     def blocks(path: Path, kind: str) -> list[dict[str, Any]]:
         with path.open(encoding="utf-8") as handle:
             found: list[dict[str, Any]] = hcl2.load(handle).get(kind, [])
         return found
 
-    for block in blocks(REPO_ROOT / "terraform" / "envs" / env / "main.tf", "module"):
-        if "platform" in block and "retention_days" in block["platform"]:
-            return dict(unwrap(block["platform"]["retention_days"]))
+    with tfvars_path(env).open(encoding="utf-8") as handle:
+        tfvars = hcl2.load(handle)
+    if "retention_days" in tfvars:
+        return dict(unwrap(tfvars["retention_days"]))
     for block in blocks(MODULES_DIR / "platform" / "variables.tf", "variable"):
         if "retention_days" in block:
             return dict(unwrap(block["retention_days"]["default"]))
@@ -198,7 +199,7 @@ def test_retention_days_flow_into_the_platform_values(
     env: str, env_outputs: dict[str, dict[str, Any]]
 ) -> None:
     """retentionDays of the values file (-> CAEC_RETENTION_DAYS) is what GCS and BigQuery apply: dev's
-    literal in envs/dev/main.tf, prod's the module default; the drift test above then covers it."""
+    tfvars value, prod's the module default; the drift test above then covers it."""
     expected = literal_retention(env)
     assert set(expected) == {"raw", "staging", "quarantine", "marts", "audit"}
     assert env_outputs[env]["platform"].get("retentionDays") == expected

@@ -67,7 +67,7 @@ def test_workload_identity_bindings_are_one_resource_per_workload() -> None:
 
 
 def test_platform_module_binds_the_names_modules_workloads() -> None:
-    """Both env roots deploy modules/platform, which binds exactly the names module's workloads."""
+    """Every environment deploys modules/platform (through terraform/root), which binds exactly the names module's workloads."""
     text = (MODULES_DIR / "platform" / "main.tf").read_text(encoding="utf-8")
     assert (
         "workload_identity      = { for k, w in module.names.workloads : k => { namespace = w.namespace, ksa = w.ksa } }"

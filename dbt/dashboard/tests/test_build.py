@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from caec_dashboard.backends import DashboardError, DuckDBBackend, from_target
 from caec_dashboard.build import build, fetch
 from caec_dashboard.cli import main
-from caec_dashboard.page import CHART_IDS
+from caec_dashboard.page import CHART_IDS, PageInfo, render_page
 
 from .marts_fixture import content_site_marts, documented_marts
 
@@ -147,7 +148,7 @@ def test_a_content_site_without_commerce_events_hides_the_commerce_panels(
     """Page views only (no product, cart or purchase event): say why, instead of charts of zeros."""
     content_site = content_site_marts(marts_db, tmp_path / "content.duckdb")
     html = build(DuckDBBackend(content_site), tmp_path / "d.html").path.read_text()
-    reason = "the data has no product view, add-to-cart or purchase event (e.g. a content site&#x27;s logs)"
+    reason = "the data has no product view, add-to-cart or purchase event (e.g. a content site&#39;s logs)"
     for panel in ("funnel", "top_products"):
         assert f'data-chart="{panel}"' not in html
         assert f'data-section="{panel}" data-hidden="{reason}"' in html
@@ -158,3 +159,16 @@ def test_a_content_site_without_commerce_events_hides_the_commerce_panels(
     # with commerce events every panel is drawn
     full = build(DuckDBBackend(marts_db), tmp_path / "full.html").path.read_text()
     assert "data-hidden" not in full and ">revenue<" in full
+
+
+def test_text_from_the_marts_and_the_title_is_escaped(marts_db: Path) -> None:
+    """The page template autoescapes: markup in a page path, a channel, the title or the source is shown as
+    text, never run (chart markup itself is not escaped twice)."""
+    data = fetch(DuckDBBackend(marts_db))
+    evil = "<script>alert(1)</script>"
+    data["top_pages"][0]["page_path"] = evil
+    data["channels"][0]["channel"] = evil
+    html = render_page(data, PageInfo(evil, evil, dt.datetime(2026, 11, 1, tzinfo=dt.UTC)))
+    assert "<script>alert" not in html
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 4
+    assert html.count("<script>") == 1 and '<svg class="chart line"' in html

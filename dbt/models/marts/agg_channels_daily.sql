@@ -34,10 +34,10 @@ daily as (
         device_type,
         count(distinct visitor_id) as visitors,
         count(*) as sessions,
-        cast(sum(page_view_count) as {{ caec.type_bigint() }}) as page_views,
+        cast(sum(page_view_count) as {{ dbt.type_bigint() }}) as page_views,
         {{ caec.count_if('is_bounce') }} as bounced_sessions,
         {{ caec.count_if('is_converted') }} as converted_sessions,
-        cast(sum(order_count) as {{ caec.type_bigint() }}) as orders,
+        cast(sum(order_count) as {{ dbt.type_bigint() }}) as orders,
         sum(revenue) as revenue
     from sessions
     group by session_date, channel, source, medium, device_type

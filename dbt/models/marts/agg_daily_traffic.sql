@@ -18,11 +18,11 @@ daily as (
         session_date as date_day,
         count(distinct visitor_id) as visitors,
         count(*) as sessions,
-        cast(sum(page_view_count) as {{ caec.type_bigint() }}) as page_views,
+        cast(sum(page_view_count) as {{ dbt.type_bigint() }}) as page_views,
         {{ caec.count_if('is_bounce') }} as bounced_sessions,
         avg(duration_s) as avg_session_duration_s,
         {{ caec.count_if('is_converted') }} as converted_sessions,
-        cast(sum(order_count) as {{ caec.type_bigint() }}) as orders,
+        cast(sum(order_count) as {{ dbt.type_bigint() }}) as orders,
         sum(revenue) as revenue
     from sessions
     group by session_date

@@ -25,15 +25,15 @@ quarantine as (
 
     select
         ingest_date as date_day,
-        cast(sum(record_count) as {{ caec.type_bigint() }}) as records_quarantined,
+        cast(sum(record_count) as {{ dbt.type_bigint() }}) as records_quarantined,
         {%- for reason in reasons %}
             cast(
-                sum(case when reason = '{{ reason }}' then record_count else 0 end) as {{ caec.type_bigint() }}
+                sum(case when reason = '{{ reason }}' then record_count else 0 end) as {{ dbt.type_bigint() }}
             ) as quarantined_{{ reason }},
         {%- endfor %}
         cast(
             sum(case when reason in ({{ "'" ~ reasons | join("', '") ~ "'" }}) then 0 else record_count end)
-            as {{ caec.type_bigint() }}
+            as {{ dbt.type_bigint() }}
         ) as quarantined_other
     from {{ ref('stg_caec__quarantine_counts') }}
     where {{ caec.in_window('ingest_date') }}

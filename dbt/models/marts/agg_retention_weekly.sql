@@ -37,7 +37,7 @@ cohort_activity as (
         activity.activity_week,
         cast(
             {{ caec.days_between('visitors.cohort_week', 'activity.activity_week') }} / 7
-            as {{ caec.type_bigint() }}
+            as {{ dbt.type_bigint() }}
         ) as week_number,
         activity.visitor_id
     from activity

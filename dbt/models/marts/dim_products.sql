@@ -45,9 +45,9 @@ totals as (
         item_id,
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at,
-        cast(sum(view_count) as {{ caec.type_bigint() }}) as view_count,
-        cast(sum(cart_count) as {{ caec.type_bigint() }}) as cart_count,
-        cast(sum(purchase_count) as {{ caec.type_bigint() }}) as purchase_count,
+        cast(sum(view_count) as {{ dbt.type_bigint() }}) as view_count,
+        cast(sum(cart_count) as {{ dbt.type_bigint() }}) as cart_count,
+        cast(sum(purchase_count) as {{ dbt.type_bigint() }}) as purchase_count,
         sum(revenue) as revenue
     from daily
     group by item_id

@@ -34,7 +34,7 @@ activity as (
         visitor_id,
         max(session_ended_at) as last_seen_at,
         count(*) as session_count,
-        cast(sum(order_count) as {{ caec.type_bigint() }}) as order_count,
+        cast(sum(order_count) as {{ dbt.type_bigint() }}) as order_count,
         sum(revenue) as revenue,
         min(case when is_bot then 1 else 0 end) = 1 as is_bot
     from {{ ref('fct_sessions') }}

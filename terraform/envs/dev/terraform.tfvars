@@ -1,6 +1,7 @@
-# Example inputs of the dev environment: replace project_id, groups and repository with yours, then run
-# `make platform-values ENV=dev` (the Helm values derive from this file) and commit both. The env name
-# and dev's policy (sizes, retention, deletion protection) are in main.tf.
+# The dev environment's values for the one root module terraform/root (its state: prefix caec/dev, see
+# backend.gcs.tfbackend). Replace project_id, groups and repository with yours, then run
+# `make platform-values ENV=dev` (the Helm values derive from this file) and commit both.
+env               = "dev"
 project_id        = "my-project"
 region            = "europe-west1"
 bigquery_location = "EU"
@@ -22,3 +23,30 @@ master_authorized_networks = [
 # existing channels by resource name (Slack/PagerDuty channels are made in the console).
 alert_emails          = ["caec-oncall-dev@example.com"]
 notification_channels = []
+
+# dev's policy (everything else: modules/platform's defaults). Small and cheap; throwaway-friendly.
+spark_pool = {
+  machine_type   = "n2-highmem-2"
+  min_node_count = 0
+  max_node_count = 3
+  disk_size_gb   = 50
+  spot           = true
+}
+
+retention_days = {
+  raw        = 30
+  staging    = 30
+  quarantine = 30
+  marts      = 90
+  audit      = 90
+}
+
+bucket_lifecycle = {
+  raw        = { locked_days = 0, coldline_after_days = 0 }
+  staging    = { locked_days = 0, coldline_after_days = 0 }
+  quarantine = { locked_days = 0, coldline_after_days = 0 }
+  logs       = { locked_days = 7, coldline_after_days = 0 }
+}
+logs_retention_days = 30
+
+deletion_protection = false

@@ -1,6 +1,7 @@
-# Example inputs of the prod environment: replace project_id, groups and repository with yours, then run
-# `make platform-values ENV=prod` (the Helm values derive from this file) and commit both. The env name
-# and prod's policy (allowed Git refs, deletion protection) are in main.tf.
+# The prod environment's values for the one root module terraform/root (its state: prefix caec/prod, see
+# backend.gcs.tfbackend). Replace project_id, groups and repository with yours, then run
+# `make platform-values ENV=prod` (the Helm values derive from this file) and commit both.
+env               = "prod"
 project_id        = "my-project-prod"
 region            = "europe-west1"
 bigquery_location = "EU"
@@ -22,3 +23,11 @@ master_authorized_networks = [
 # existing channels by resource name (Slack/PagerDuty channels are made in the console).
 alert_emails          = ["caec-oncall-prod@example.com"]
 notification_channels = []
+
+# prod's policy. It keeps the modules' defaults for pools and modules/platform's retention_days (raw,
+# staging and audit 400 days, quarantine 90, marts kept), bucket_lifecycle (logs locked 30 days) and
+# logs (365).
+# Only workflow runs on main and on release tags may authenticate from GitHub Actions.
+github_allowed_refs = ["refs/heads/main", "refs/tags/v*"]
+# Explicit although it is the module's default: a test checks prod never turns it off.
+deletion_protection = true

@@ -7,7 +7,7 @@
 locals {
   members = merge(var.external_members, { for k, sa in google_service_account.this : k => sa.member })
 
-  # Persona grants without a configured group are skipped (the env roots require all four groups).
+  # Persona grants without a configured group are skipped (the root requires all four groups).
   bindings = {
     for b in var.access_bindings : b.key => merge(b, {
       member = b.principal_kind == "persona" ? b.member : local.members[b.principal]

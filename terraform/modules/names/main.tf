@@ -1,5 +1,5 @@
 # Every physical name of a CAEC environment, derived from (project_id, region, env) in one place.
-# docs/platform-names.md is the contract these locals implement; the env roots and the other modules take
+# docs/platform-names.md is the contract these locals implement; terraform/root and the other modules take
 # their names from here, and `make platform-values` writes the `platform` object into the Helm values.
 locals {
   prefix = "caec"

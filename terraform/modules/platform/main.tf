@@ -1,8 +1,8 @@
 # One CAEC environment: the modules wired together. Every physical name comes from modules/names (the
 # contract in docs/platform-names.md); `make platform-values ENV=<env>` evaluates that module offline with
-# the same inputs (envs/<env>/terraform.tfvars + the env literal of envs/<env>/main.tf), so the chart and
-# the deployment cannot disagree. The env roots (terraform/envs/*) hold only the provider, the backend
-# and one call of this module with what differs per environment; the google provider comes from them.
+# the same inputs (envs/<env>/terraform.tfvars), so the chart and the deployment cannot disagree. The one
+# root module (terraform/root) holds only the provider, the backend and one call of this module, to which
+# it passes every value of an environment's tfvars; the google provider comes from it.
 locals {
   apis = [
     "artifactregistry.googleapis.com",

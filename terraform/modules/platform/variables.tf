@@ -6,6 +6,7 @@ variable "project_id" {
 variable "region" {
   description = "GCP region of the cluster, subnet, buckets and Artifact Registry."
   type        = string
+  nullable    = false
   default     = "europe-west1"
 }
 
@@ -15,13 +16,14 @@ variable "env" {
 
   validation {
     condition     = contains(["dev", "prod"], var.env)
-    error_message = "env must be dev or prod (the roots under terraform/envs)."
+    error_message = "env must be dev or prod (the environments under terraform/envs)."
   }
 }
 
 variable "bigquery_location" {
   description = "BigQuery location of the datasets and the PII taxonomy (EU, US or a region)."
   type        = string
+  nullable    = false
   default     = "EU"
 }
 
@@ -43,6 +45,7 @@ variable "github_repository" {
 variable "github_allowed_refs" {
   description = "Git refs allowed to authenticate from GitHub Actions (empty: every ref of the repository)."
   type        = list(string)
+  nullable    = false
   default     = []
 }
 
@@ -52,12 +55,14 @@ variable "master_authorized_networks" {
     cidr_block   = string
     display_name = string
   }))
-  default = []
+  nullable = false
+  default  = []
 }
 
 variable "enable_private_endpoint" {
   description = "Expose only the control plane's private endpoint (then CI needs a path into the VPC)."
   type        = bool
+  nullable    = false
   default     = false
 }
 
@@ -138,23 +143,27 @@ variable "logs_retention_days" {
 variable "deletion_protection" {
   description = "Protect the cluster and non-empty buckets/datasets against terraform destroy."
   type        = bool
+  nullable    = false
   default     = true
 }
 
 variable "notification_channels" {
   description = "Existing Cloud Monitoring notification channels (projects/P/notificationChannels/N) every CAEC alert notifies (modules/monitoring validates them)."
   type        = list(string)
+  nullable    = false
   default     = []
 }
 
 variable "alert_emails" {
   description = "E-mail addresses (on-call lists) that get an email notification channel and every CAEC alert."
   type        = list(string)
+  nullable    = false
   default     = []
 }
 
 variable "freshness_deadline_hour_utc" {
   description = "Hour (UTC, 1-23) by which the previous day must be published, else the freshness alert fires."
   type        = number
+  nullable    = false
   default     = 6
 }

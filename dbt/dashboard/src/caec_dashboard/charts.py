@@ -72,6 +72,24 @@ def _attr(**attrs: object) -> str:
     )
 
 
+def _svg(
+    kind: str,
+    chart: str,
+    points: int,
+    width: int,
+    height: float,
+    parts: Sequence[str],
+    *,
+    label: bool = False,
+) -> str:
+    """A chart's root element (class, ``data-chart``, ``data-points``, view box) around its drawn parts."""
+    aria = f' aria-label="{escape(chart)}"' if label else ""
+    return (
+        f'<svg class="chart {kind}" {_attr(data_chart=chart, data_points=points)} '
+        f'viewBox="0 0 {width} {height}" role="img"{aria}>' + "".join(parts) + "</svg>"
+    )
+
+
 def empty(chart: str, message: str, height: int = 120) -> str:
     """What a chart shows when its query returned nothing (the test treats it as not rendered)."""
     return (
@@ -118,10 +136,7 @@ def line_chart(
     def y(v: float) -> float:
         return top + plot_h - (v - y_min) / (y_max - y_min) * plot_h
 
-    parts = [
-        f'<svg class="chart line" {_attr(data_chart=chart, data_points=sum(1 for v in values))} '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(chart)}">'
-    ]
+    parts = []
     for t in ticks:
         parts.append(
             f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>'
@@ -152,8 +167,7 @@ def line_chart(
             f'<text class="legend" x="{legend_x + 14}" y="{height - 5}">{escape(s.name)}</text>'
         )
         legend_x += 24 + 7 * len(s.name)
-    parts.append("</svg>")
-    return "".join(parts)
+    return _svg("line", chart, len(values), width, height, parts, label=True)
 
 
 # ---------------------------------------------------------------------------- bar charts
@@ -180,9 +194,7 @@ def bar_chart(
     row, label_w, value_w = 26, 150, 170
     height = row * len(bars) + 8
     scale = (width - label_w - value_w) / max(b.value for b in bars)
-    parts = [
-        f'<svg class="chart bars" {_attr(data_chart=chart, data_points=len(bars))} viewBox="0 0 {width} {height}" role="img">'
-    ]
+    parts = []
     for i, b in enumerate(bars):
         y = 4 + i * row
         shown = f"{value_format(b.value)}{'  ' + b.note if b.note else ''}"
@@ -192,8 +204,7 @@ def bar_chart(
             f'rx="3" fill="{color}" {_attr(data_label=b.label, data_value=b.value, data_tip=f"{b.label}: {shown}")}/>'
             f'<text class="value" x="{label_w + max(b.value * scale, 1.5) + 6:.1f}" y="{y + 16}">{escape(shown)}</text>'
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return _svg("bars", chart, len(bars), width, height, parts)
 
 
 def _clip(text: str, size: int) -> str:
@@ -208,9 +219,7 @@ def funnel_chart(chart: str, steps: Sequence[tuple[str, float]], width: int = 64
     height = row * len(steps) + 6
     top = steps[0][1]
     scale = (width - label_w - note_w - 10) / top
-    parts = [
-        f'<svg class="chart funnel" {_attr(data_chart=chart, data_points=len(steps))} viewBox="0 0 {width} {height}" role="img">'
-    ]
+    parts = []
     previous = top
     for i, (label, value) in enumerate(steps):
         y = 4 + i * row
@@ -228,8 +237,7 @@ def funnel_chart(chart: str, steps: Sequence[tuple[str, float]], width: int = 64
             f'<text class="muted small" x="{width - note_w}" y="{y + 33}">{escape(note)}</text>'
         )
         previous = value
-    parts.append("</svg>")
-    return "".join(parts)
+    return _svg("funnel", chart, len(steps), width, height, parts)
 
 
 # ---------------------------------------------------------------------------- heatmap
@@ -257,7 +265,6 @@ def retention_heatmap(
     height = header + cell_h * len(cohorts) + 4
     x0 = label_w + size_w
     parts = [
-        f'<svg class="chart heatmap" {_attr(data_chart=chart, data_points=len(cells))} viewBox="0 0 {width} {height}" role="img">',
         f'<text class="axis" x="{label_w - 6}" y="15" text-anchor="end">cohort week</text>',
         f'<text class="axis" x="{label_w + size_w - 8}" y="15" text-anchor="end">visitors</text>',
     ]
@@ -283,8 +290,7 @@ def retention_heatmap(
             f'<text x="{x + cell_w / 2:.1f}" y="{y + 17}" text-anchor="middle" class="cell" style="fill:{text_color}">'
             f"{rate * 100:.0f}%</text>"
         )
-    parts.append("</svg>")
-    return "".join(parts)
+    return _svg("heatmap", chart, len(cells), width, height, parts)
 
 
 # ---------------------------------------------------------------------------- table with bars

@@ -9,8 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Any
+
+import jinja2
+from markupsafe import Markup
 
 from caec_dashboard import charts
 from caec_dashboard.charts import Bar, Column, Series
@@ -32,64 +34,15 @@ CHART_IDS = (
     "dq_daily",
 )
 
-CSS = """
-:root { --fg:#0f172a; --muted:#64748b; --line:#e2e8f0; --bg:#f8fafc; --card:#fff; --accent:#2563eb; }
-* { box-sizing: border-box; }
-body { margin:0; font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif; color:var(--fg); background:var(--bg); }
-header { padding:20px 28px 8px; }
-header h1 { margin:0 0 4px; font-size:22px; }
-header p { margin:0; color:var(--muted); }
-main { display:grid; grid-template-columns:repeat(auto-fit,minmax(560px,1fr)); gap:16px; padding:16px 28px 32px; }
-section { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:14px 16px; min-width:0; }
-section.wide { grid-column:1/-1; }
-section h2 { margin:0 0 2px; font-size:16px; }
-section p.note { margin:0 0 10px; color:var(--muted); font-size:12px; }
-.kpis { display:grid; grid-template-columns:repeat(auto-fit,minmax(130px,1fr)); gap:10px; }
-.kpi { border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
-.kpi .v { font-size:20px; font-weight:600; }
-.kpi .k { color:var(--muted); font-size:12px; }
-.pair { display:grid; grid-template-columns:1fr 1fr; gap:12px; }
-.pair h3 { margin:4px 0; font-size:13px; color:var(--muted); font-weight:500; }
-svg.chart { width:100%; height:auto; display:block; }
-svg .grid { stroke:var(--line); }
-svg text { font-size:11px; fill:var(--fg); }
-svg text.axis, svg text.muted, svg .legend { fill:var(--muted); }
-svg text.small { font-size:10px; }
-svg text.cell { font-size:10px; }
-svg .mark:hover { opacity:.8; }
-table.chart { width:100%; border-collapse:collapse; font-size:12px; }
-table.chart th { text-align:left; color:var(--muted); font-weight:500; border-bottom:1px solid var(--line); padding:4px 6px; }
-table.chart td { border-bottom:1px solid var(--line); padding:4px 6px; white-space:nowrap; }
-table.chart td.text { max-width:260px; overflow:hidden; text-overflow:ellipsis; }
-table.chart .num { text-align:right; }
-td.bar-cell { position:relative; min-width:110px; }
-td.bar-cell .bar { position:absolute; left:0; top:3px; bottom:3px; background:#dbeafe; border-radius:3px; }
-td.bar-cell span:last-child { position:relative; }
-#tip { position:absolute; pointer-events:none; background:#0f172a; color:#fff; padding:4px 8px; border-radius:4px; font-size:12px; max-width:360px; }
-footer { color:var(--muted); font-size:12px; padding:0 28px 24px; }
-.bad { color:#b91c1c; } .good { color:#15803d; }
-"""
-
-JS = """
-(function () {
-  var tip = document.getElementById('tip');
-  document.addEventListener('mouseover', function (e) {
-    var el = e.target.closest ? e.target.closest('[data-tip]') : null;
-    if (!el) { tip.hidden = true; return; }
-    tip.textContent = el.getAttribute('data-tip');
-    tip.hidden = false;
-  });
-  document.addEventListener('mousemove', function (e) {
-    tip.style.left = (e.pageX + 14) + 'px';
-    tip.style.top = (e.pageY + 14) + 'px';
-  });
-  var charts = document.querySelectorAll('[data-chart]');
-  var drawn = 0;
-  charts.forEach(function (c) { if (c.querySelector('[data-value]')) { drawn += 1; } });
-  document.body.setAttribute('data-charts', String(charts.length));
-  document.body.setAttribute('data-charts-with-data', String(drawn));
-})();
-"""
+# templates/page.html.j2 (with page.css and page.js inlined), package data: autoescaping on, so every
+# text from the marts is escaped there; chart markup arrives as Markup (charts.py escapes its text).
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("caec_dashboard", "templates"),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
 @dataclass(frozen=True)
@@ -107,21 +60,26 @@ def _day(value: Any) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)[:10]
 
 
-def _kpi(label: str, value: str, css: str = "") -> str:
-    return f'<div class="kpi"><div class="v {css}">{escape(value)}</div><div class="k">{escape(label)}</div></div>'
+@dataclass(frozen=True)
+class Kpi:
+    label: str
+    value: str
+    css: str = ""
 
 
-def _section(title: str, note: str, body: str, *, wide: bool = False, key: str = "") -> str:
-    cls = ' class="wide"' if wide else ""
-    return f'<section{cls} data-section="{escape(key)}"><h2>{escape(title)}</h2><p class="note">{escape(note)}</p>{body}</section>'
+@dataclass(frozen=True)
+class Section:
+    """One panel: its KPIs, chart and/or pair of charts in that order (the template draws it).
+    `hidden` says why the data cannot fill the panel: it is then shown without a chart of zeros."""
 
-
-def _hidden_section(title: str, reason: str, *, key: str) -> str:
-    """A panel the data cannot fill: its title and why it is not drawn, instead of a chart of zeros."""
-    return (
-        f'<section data-section="{escape(key)}" data-hidden="{escape(reason)}"><h2>{escape(title)}</h2>'
-        f'<p class="note">not shown: {escape(reason)}</p></section>'
-    )
+    key: str
+    title: str
+    note: str = ""
+    kpis: Sequence[Kpi] = ()
+    chart: Markup | None = None
+    pair: Sequence[tuple[str, Markup]] = ()
+    wide: bool = False
+    hidden: str | None = None
 
 
 def commerce_missing(data: Mapping[str, Rows]) -> str | None:
@@ -143,29 +101,23 @@ def commerce_missing(data: Mapping[str, Rows]) -> str | None:
     return "the data has no product view, add-to-cart or purchase event (e.g. a content site's logs)"
 
 
-def kpi_block(kpis: Mapping[str, Any], *, commerce: bool = True) -> str:
+def kpi_block(kpis: Mapping[str, Any], *, commerce: bool = True) -> list[Kpi]:
     commerce_kpis = [
-        _kpi("conversion rate", charts.fmt_pct(_num(kpis.get("conversion_rate")))),
-        _kpi("orders", charts.fmt_int(_num(kpis.get("orders")))),
-        _kpi("revenue", charts.fmt_money(_num(kpis.get("revenue")))),
+        Kpi("conversion rate", charts.fmt_pct(_num(kpis.get("conversion_rate")))),
+        Kpi("orders", charts.fmt_int(_num(kpis.get("orders")))),
+        Kpi("revenue", charts.fmt_money(_num(kpis.get("revenue")))),
     ]
-    return (
-        '<div class="kpis">'
-        + "".join(
-            [
-                _kpi("visitors", charts.fmt_int(_num(kpis.get("visitors")))),
-                _kpi("sessions", charts.fmt_int(_num(kpis.get("sessions")))),
-                _kpi("page views", charts.fmt_int(_num(kpis.get("page_views")))),
-                _kpi("bounce rate", charts.fmt_pct(_num(kpis.get("bounce_rate")))),
-                _kpi("avg session duration", charts.fmt_seconds(_num(kpis.get("avg_session_duration_s")))),
-                *(commerce_kpis if commerce else []),
-            ]
-        )
-        + "</div>"
-    )
+    return [
+        Kpi("visitors", charts.fmt_int(_num(kpis.get("visitors")))),
+        Kpi("sessions", charts.fmt_int(_num(kpis.get("sessions")))),
+        Kpi("page views", charts.fmt_int(_num(kpis.get("page_views")))),
+        Kpi("bounce rate", charts.fmt_pct(_num(kpis.get("bounce_rate")))),
+        Kpi("avg session duration", charts.fmt_seconds(_num(kpis.get("avg_session_duration_s")))),
+        *(commerce_kpis if commerce else []),
+    ]
 
 
-def traffic_section(rows: Rows) -> str:
+def traffic_section(rows: Rows) -> Section:
     days = [_day(r["date_day"]) for r in rows]
     main = charts.line_chart(
         "traffic",
@@ -178,45 +130,57 @@ def traffic_section(rows: Rows) -> str:
         width=1240,
         height=300,
     )
-    return _section(
+    return Section(
+        "traffic",
         "Traffic over time",
         "daily visitors, sessions and page views (human traffic)",
-        main,
+        chart=Markup(main),
         wide=True,
-        key="traffic",
     )
 
 
-def engagement_section(rows: Rows) -> str:
-    days = [_day(r["date_day"]) for r in rows]
-    bounce = charts.line_chart(
-        "bounce_rate",
-        days,
-        [Series("bounce rate", [r["bounce_rate"] for r in rows], charts.PALETTE[3])],
-        y_format=charts.fmt_pct,
-        tip_format=charts.fmt_pct,
-        width=340,
-        height=200,
-    )
-    duration = charts.line_chart(
+# The two small daily charts of the engagement panel: (chart id, heading, series, column, format, colour).
+ENGAGEMENT_CHARTS = (
+    ("bounce_rate", "bounce rate", "bounce rate", "bounce_rate", charts.fmt_pct, 3),
+    (
         "session_duration",
-        days,
-        [Series("avg session duration", [r["avg_session_duration_s"] for r in rows], charts.PALETTE[4])],
-        y_format=charts.fmt_seconds,
-        tip_format=charts.fmt_seconds,
-        width=340,
-        height=200,
-    )
-    body = f'<div class="pair"><div><h3>bounce rate</h3>{bounce}</div><div><h3>average session duration</h3>{duration}</div></div>'
-    return _section(
+        "average session duration",
+        "avg session duration",
+        "avg_session_duration_s",
+        charts.fmt_seconds,
+        4,
+    ),
+)
+
+
+def engagement_section(rows: Rows) -> Section:
+    days = [_day(r["date_day"]) for r in rows]
+    pair = [
+        (
+            heading,
+            Markup(
+                charts.line_chart(
+                    chart,
+                    days,
+                    [Series(series, [r[column] for r in rows], charts.PALETTE[color])],
+                    y_format=fmt,
+                    tip_format=fmt,
+                    width=340,
+                    height=200,
+                )
+            ),
+        )
+        for chart, heading, series, column, fmt, color in ENGAGEMENT_CHARTS
+    ]
+    return Section(
+        "engagement",
         "Bounce rate and session duration",
         "bounce = a session with exactly one page event and no other interaction (docs/metrics.md)",
-        body,
-        key="engagement",
+        pair=pair,
     )
 
 
-def funnel_section(rows: Rows) -> str:
+def funnel_section(rows: Rows) -> Section:
     row = rows[0] if rows else {}
     steps = [
         ("sessions", _num(row.get("sessions"))),
@@ -224,15 +188,15 @@ def funnel_section(rows: Rows) -> str:
         ("add to cart", _num(row.get("cart_sessions"))),
         ("purchase", _num(row.get("purchase_sessions"))),
     ]
-    return _section(
+    return Section(
+        "funnel",
         "Funnel",
         "ordered: a step counts only after the previous one in the same session",
-        charts.funnel_chart("funnel", steps),
-        key="funnel",
+        chart=Markup(charts.funnel_chart("funnel", steps)),
     )
 
 
-def retention_section(rows: Rows) -> str:
+def retention_section(rows: Rows) -> Section:
     cells = [
         (
             _day(r["cohort_week"]),
@@ -243,12 +207,12 @@ def retention_section(rows: Rows) -> str:
         for r in rows
     ]
     sizes = {_day(r["cohort_week"]): int(_num(r["cohort_visitors"])) for r in rows}
-    return _section(
+    return Section(
+        "retention",
         "Weekly retention",
         "share of each first-visit cohort active N weeks later",
-        charts.retention_heatmap("retention", cells, sizes, width=1240),
+        chart=Markup(charts.retention_heatmap("retention", cells, sizes, width=1240)),
         wide=True,
-        key="retention",
     )
 
 
@@ -264,7 +228,7 @@ def _fmt_money_obj(value: object) -> str:
     return charts.fmt_money(float(value)) if isinstance(value, int | float) else str(value)
 
 
-def top_section(pages: Rows, products: Rows, hidden: str | None = None) -> str:
+def top_section(pages: Rows, products: Rows, hidden: str | None = None) -> list[Section]:
     pages_table = charts.table_chart(
         "top_pages",
         pages,
@@ -276,6 +240,9 @@ def top_section(pages: Rows, products: Rows, hidden: str | None = None) -> str:
         ],
         "page_views",
     )
+    pages_section = Section("top_pages", "Top pages", "by page views", chart=Markup(pages_table))
+    if hidden:
+        return [pages_section, Section("top_products", "Top products", hidden=hidden)]
     products_table = charts.table_chart(
         "top_products",
         products,
@@ -289,13 +256,13 @@ def top_section(pages: Rows, products: Rows, hidden: str | None = None) -> str:
         ],
         "view_count",
     )
-    pages_section = _section("Top pages", "by page views", pages_table, key="top_pages")
-    if hidden:
-        return pages_section + _hidden_section("Top products", hidden, key="top_products")
-    return pages_section + _section("Top products", "by product views", products_table, key="top_products")
+    return [
+        pages_section,
+        Section("top_products", "Top products", "by product views", chart=Markup(products_table)),
+    ]
 
 
-def channels_section(channels: Rows, devices: Rows, *, commerce: bool = True) -> str:
+def channels_section(channels: Rows, devices: Rows, *, commerce: bool = True) -> list[Section]:
     def conv(r: Mapping[str, Any]) -> str:
         sessions = _num(r["sessions"])
         return (
@@ -306,41 +273,39 @@ def channels_section(channels: Rows, devices: Rows, *, commerce: bool = True) ->
 
     channel_bars = [Bar(str(r["channel"]), _num(r["sessions"]), conv(r)) for r in channels]
     device_bars = [Bar(str(r["device_type"]), _num(r["sessions"]), conv(r)) for r in devices]
-    return _section(
-        "Channels",
-        "sessions by channel" + (", with conversion rate" if commerce else ""),
-        charts.bar_chart("channels", channel_bars),
-        key="channels",
-    ) + _section(
-        "Devices",
-        "sessions by device type" + (", with conversion rate" if commerce else ""),
-        charts.bar_chart("devices", device_bars, color=charts.PALETTE[5]),
-        key="devices",
-    )
+    with_conversion = ", with conversion rate" if commerce else ""
+    return [
+        Section(
+            "channels",
+            "Channels",
+            "sessions by channel" + with_conversion,
+            chart=Markup(charts.bar_chart("channels", channel_bars)),
+        ),
+        Section(
+            "devices",
+            "Devices",
+            "sessions by device type" + with_conversion,
+            chart=Markup(charts.bar_chart("devices", device_bars, color=charts.PALETTE[5])),
+        ),
+    ]
 
 
-def data_quality_section(daily: Rows, reasons: Rows) -> str:
+def data_quality_section(daily: Rows, reasons: Rows) -> Section:
     totals = reasons[0] if reasons else {}
     read = _num(totals.get("records_read"))
     quarantined = _num(totals.get("total"))
     valid = _num(totals.get("events_valid"))
     bots = _num(totals.get("bot_events"))
     reconciled = all(bool(r.get("all_runs_reconciled")) for r in daily) if daily else False
-    kpis = (
-        '<div class="kpis">'
-        + "".join(
-            [
-                _kpi("records in the window", charts.fmt_int(read)),
-                _kpi(
-                    "quarantined",
-                    f"{charts.fmt_int(quarantined)} ({charts.fmt_pct(quarantined / read if read else 0)})",
-                ),
-                _kpi("bot share of events", charts.fmt_pct(bots / valid if valid else 0)),
-                _kpi("runs reconciled", "yes" if reconciled else "NO", "good" if reconciled else "bad"),
-            ]
-        )
-        + "</div>"
-    )
+    kpis = [
+        Kpi("records in the window", charts.fmt_int(read)),
+        Kpi(
+            "quarantined",
+            f"{charts.fmt_int(quarantined)} ({charts.fmt_pct(quarantined / read if read else 0)})",
+        ),
+        Kpi("bot share of events", charts.fmt_pct(bots / valid if valid else 0)),
+        Kpi("runs reconciled", "yes" if reconciled else "NO", "good" if reconciled else "bad"),
+    ]
     reason_bars = sorted(
         (
             Bar(reason, _num(totals.get(reason)))
@@ -368,19 +333,15 @@ def data_quality_section(daily: Rows, reasons: Rows) -> str:
         width=600,
         height=240,
     )
-    body = (
-        kpis
-        + f'<div class="pair"><div><h3>quarantined records by reason</h3>{by_reason}</div>'
-        + f"<div><h3>daily shares</h3>{shares}</div></div>"
-    )
-    return _section(
+    return Section(
+        "data_quality",
         "Data quality",
         "records dated inside the period: each is a valid event or a quarantined record (with a reason); "
         "records a run filtered (static assets, outside its window, look-back context) are not stored, "
         "so they appear only in the run summary and manifests",
-        body,
+        kpis=kpis,
+        pair=[("quarantined records by reason", Markup(by_reason)), ("daily shares", Markup(shares))],
         wide=True,
-        key="data_quality",
     )
 
 
@@ -393,28 +354,23 @@ def render_page(data: Mapping[str, Rows], info: PageInfo) -> str:
     overview_note = f"human traffic, {period}" + (
         f"; conversion, orders and revenue not shown: {hidden}" if hidden else ""
     )
-    sections: Sequence[str] = (
-        _section("Overview", overview_note, kpi_block(kpis, commerce=not hidden), wide=True, key="overview"),
+    sections: Sequence[Section] = (
+        Section("overview", "Overview", overview_note, kpis=kpi_block(kpis, commerce=not hidden), wide=True),
         traffic_section(data.get("traffic", [])),
         engagement_section(data.get("traffic", [])),
-        _hidden_section("Funnel", hidden, key="funnel") if hidden else funnel_section(data.get("funnel", [])),
+        Section("funnel", "Funnel", hidden=hidden) if hidden else funnel_section(data.get("funnel", [])),
         retention_section(data.get("retention", [])),
-        top_section(data.get("top_pages", []), data.get("top_products", []), hidden),
-        channels_section(data.get("channels", []), data.get("devices", []), commerce=not hidden),
+        *top_section(data.get("top_pages", []), data.get("top_products", []), hidden),
+        *channels_section(data.get("channels", []), data.get("devices", []), commerce=not hidden),
         data_quality_section(data.get("data_quality_daily", []), data.get("quarantine_reasons", [])),
     )
-    generated = info.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return (
-        "<!doctype html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-        "script-src 'unsafe-inline'; img-src data:\">"
-        f"<title>{escape(info.title)}</title><style>{CSS}</style></head>"
-        f'<body data-period="{escape(period)}">'
-        f"<header><h1>{escape(info.title)}</h1><p>{escape(period)} · source: {escape(info.source)} · generated {generated}</p></header>"
-        f"<main>{''.join(sections)}</main>"
-        "<footer>CAEC — Clickstream Analytics Engine. Metric definitions: docs/metrics.md; "
-        "how this file is built: docs/dashboard.md.</footer>"
-        f'<div id="tip" hidden></div><script>{JS}</script></body></html>\n'
+        TEMPLATES.get_template("page.html.j2").render(
+            title=info.title,
+            source=info.source,
+            period=period,
+            generated=info.generated_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            sections=sections,
+        )
+        + "\n"
     )

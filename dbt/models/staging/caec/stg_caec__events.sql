@@ -12,13 +12,13 @@ source as (
 renamed as (
 
     select
-        cast(event_id as {{ caec.type_text() }}) as event_id,
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
         cast(event_ts as {{ dbt.type_timestamp() }}) as event_at,
         cast(event_date as date) as event_date,
-        cast(visitor_id as {{ caec.type_text() }}) as visitor_id,
-        cast(session_id as {{ caec.type_text() }}) as session_id,
-        cast(seq_in_session as {{ caec.type_bigint() }}) as seq_in_session,
-        cast(event_type as {{ caec.type_text() }}) as event_type,
+        cast(visitor_id as {{ dbt.type_string() }}) as visitor_id,
+        cast(session_id as {{ dbt.type_string() }}) as session_id,
+        cast(seq_in_session as {{ dbt.type_bigint() }}) as seq_in_session,
+        cast(event_type as {{ dbt.type_string() }}) as event_type,
         page_url,
         page_path,
         referrer,
@@ -33,13 +33,13 @@ renamed as (
         cast(coalesce(revenue, 0) as {{ caec.type_double() }}) as revenue,
         user_agent,
         coalesce(device_type, 'unknown') as device_type,
-        cast(http_status as {{ caec.type_bigint() }}) as http_status,
+        cast(http_status as {{ dbt.type_bigint() }}) as http_status,
         coalesce(is_bot, false) as is_bot,
         bot_reason,
         coalesce(is_late, false) as is_late,
         source_format,
         source_file,
-        cast(source_line as {{ caec.type_bigint() }}) as source_line,
+        cast(source_line as {{ dbt.type_bigint() }}) as source_line,
         rules_version,
         run_id
     from source

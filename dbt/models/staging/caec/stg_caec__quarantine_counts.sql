@@ -11,8 +11,8 @@ renamed as (
 
     select
         cast(ingest_date as date) as ingest_date,
-        cast(coalesce(reason, 'unknown') as {{ caec.type_text() }}) as reason,
-        cast(coalesce(source_format, 'unknown') as {{ caec.type_text() }}) as source_format,
+        cast(coalesce(reason, 'unknown') as {{ dbt.type_string() }}) as reason,
+        cast(coalesce(source_format, 'unknown') as {{ dbt.type_string() }}) as source_format,
         coalesce(raw_truncated, false) as raw_truncated,
         run_id
     from source

@@ -12,7 +12,7 @@ source as (
 renamed as (
 
     select
-        cast(run_id as {{ caec.type_text() }}) as run_id,
+        cast(run_id as {{ dbt.type_string() }}) as run_id,
         cast(started_at as {{ dbt.type_timestamp() }}) as run_started_at,
         cast(finished_at as {{ dbt.type_timestamp() }}) as run_finished_at,
         rules_version,
@@ -20,16 +20,16 @@ renamed as (
         {{ adapter.quote('format') }} as input_format,
         cast({{ adapter.quote('window') }}.start as date) as window_start_date,
         cast({{ adapter.quote('window') }}.{{ adapter.quote('end') }} as date) as window_end_date,
-        cast(counts.{{ adapter.quote('read') }} as {{ caec.type_bigint() }}) as records_read,
-        cast(counts.valid as {{ caec.type_bigint() }}) as records_valid,
-        cast(counts.quarantined as {{ caec.type_bigint() }}) as records_quarantined,
-        cast(counts.filtered as {{ caec.type_bigint() }}) as records_filtered,
-        cast(counts.human as {{ caec.type_bigint() }}) as human_events,
-        cast(counts.bot as {{ caec.type_bigint() }}) as bot_events,
-        cast(counts.late as {{ caec.type_bigint() }}) as late_events,
-        cast(counts.sessions as {{ caec.type_bigint() }}) as sessions,
-        cast(counts.human_sessions as {{ caec.type_bigint() }}) as human_sessions,
-        cast(counts.bot_sessions as {{ caec.type_bigint() }}) as bot_sessions,
+        cast(counts.{{ adapter.quote('read') }} as {{ dbt.type_bigint() }}) as records_read,
+        cast(counts.valid as {{ dbt.type_bigint() }}) as records_valid,
+        cast(counts.quarantined as {{ dbt.type_bigint() }}) as records_quarantined,
+        cast(counts.filtered as {{ dbt.type_bigint() }}) as records_filtered,
+        cast(counts.human as {{ dbt.type_bigint() }}) as human_events,
+        cast(counts.bot as {{ dbt.type_bigint() }}) as bot_events,
+        cast(counts.late as {{ dbt.type_bigint() }}) as late_events,
+        cast(counts.sessions as {{ dbt.type_bigint() }}) as sessions,
+        cast(counts.human_sessions as {{ dbt.type_bigint() }}) as human_sessions,
+        cast(counts.bot_sessions as {{ dbt.type_bigint() }}) as bot_sessions,
         coalesce(reconciled, false) as is_reconciled
     from source
 

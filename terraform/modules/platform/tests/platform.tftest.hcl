@@ -3,7 +3,7 @@
 # names of modules/names, i.e. the platform object committed in helm/values/caec-platform/dev.platform.yaml.
 mock_provider "google" {}
 
-# The same values as envs/dev/terraform.tfvars and the env of envs/dev/main.tf.
+# The same values as envs/dev/terraform.tfvars (its names inputs).
 variables {
   project_id        = "my-project"
   region            = "europe-west1"

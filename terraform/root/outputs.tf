@@ -1,5 +1,6 @@
 # Every output of modules/platform under the same name: the GitHub variables (docs/ci.md), the deployment
-# steps (terraform/README.md, docs/deployment.md) read these names; a test checks none is missing.
+# steps (terraform/README.md, docs/deployment.md) and `make helm-upgrade` read these names from an
+# environment's state; a test checks none is missing.
 
 output "platform" {
   description = "Every physical name the Helm chart and the DAG config consume (docs/platform-names.md); `make platform-values` writes the same object into helm/values/caec-platform/<env>.platform.yaml."

@@ -1,5 +1,6 @@
 # State moves of the refactoring that put the composition into modules/platform: existing state keeps
-# every resource (a plan shows "has moved to", nothing is destroyed). Remove this file once every
+# every resource (a plan shows "has moved to", nothing is destroyed). Stated once for every environment
+# (each state under caec/<env> went through the same refactoring); remove this file once every
 # environment has applied it; a test checks that it covers everything modules/platform declares.
 moved {
   from = google_project_service.this
