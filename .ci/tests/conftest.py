@@ -14,6 +14,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS_DIR = ROOT / ".github" / "workflows"
 sys.path.insert(0, str(ROOT / ".ci" / "e2e"))
+sys.path.insert(0, str(ROOT / ".ci" / "lib"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 

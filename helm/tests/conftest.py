@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from helmlib import helm_bin, platform_envs, render_platform
 
-# helm/scripts (overlay.py) is imported by the tests: the same code make runs.
+# helm/scripts (overlay.py) is imported by the tests: the same code make runs; .ci/lib (caec_locks) is
+# shared with the image tests.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".ci" / "lib"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -104,13 +104,3 @@ def render_platform(env: str, *extra: str) -> list[dict[str, Any]]:
         args += ["-f", str(f)]
     out = run_helm(*args, *extra).stdout
     return [doc for doc in yaml.safe_load_all(out) if doc]
-
-
-def lock_versions(lock: Path) -> dict[str, str]:
-    """name -> version of a uv pip compile lock file."""
-    versions: dict[str, str] = {}
-    for line in lock.read_text().splitlines():
-        if "==" in line and not line.startswith((" ", "#")):
-            name, _, version = line.partition("==")
-            versions[name.strip().lower()] = version.split(";")[0].strip()
-    return versions

@@ -216,6 +216,37 @@ def test_kind_configmap_matches_the_e2e_shared_claim(rendered: dict[str, list[di
     assert data["CAEC_DUCKDB_PATH"] == "/caec-data/warehouse/caec.duckdb"
 
 
+def test_kind_claims_are_pre_bound_to_the_node_directory_kind_mounts(
+    rendered: dict[str, list[dict[str, Any]]],
+) -> None:
+    """The claim exists in both namespaces that mount it, each bound to its own hostPath PV over the
+    directory .ci/e2e/kind-cluster.yaml mounts on the node, of a class no provisioner takes."""
+    docs = rendered["kind"]
+    claim = one(docs, "ConfigMap", "caec-pipeline-config")["data"]["CAEC_SHARED_VOLUME_CLAIM"]
+    (node,) = load_yaml(ROOT / ".ci" / "e2e" / "kind-cluster.yaml")["nodes"]
+    node_dirs = {m["containerPath"] for m in node["extraMounts"]}
+    pvs = {d["metadata"]["name"]: d["spec"] for d in objects(docs, "PersistentVolume")}
+    pvcs = objects(docs, "PersistentVolumeClaim")
+    p = platform("kind")
+    assert {(c["metadata"]["namespace"], c["metadata"]["name"]) for c in pvcs} == {
+        (p["namespaces"]["jobs"], claim),
+        (p["namespaces"]["airflow"], claim),
+    }
+    for pvc in pvcs:
+        pv = pvs.pop(pvc["spec"]["volumeName"])
+        assert pv["claimRef"] == {"namespace": pvc["metadata"]["namespace"], "name": claim}
+        assert pv["storageClassName"] == pvc["spec"]["storageClassName"] == "caec-e2e-shared"
+        assert pv["hostPath"] == {"path": "/caec-data", "type": "Directory"}
+        assert pv["persistentVolumeReclaimPolicy"] == "Retain"
+    assert not pvs
+    assert "/caec-data" in node_dirs
+
+
+@pytest.mark.parametrize("env", [e for e in ENVS if e != "kind"])
+def test_no_hostpath_volumes_outside_kind(env: str, rendered: dict[str, list[dict[str, Any]]]) -> None:
+    assert not objects(rendered[env], "PersistentVolume")
+
+
 @pytest.mark.parametrize("env", ENVS)
 def test_spark_pool_placement_flows_into_the_configmap(
     env: str, rendered: dict[str, list[dict[str, Any]]]

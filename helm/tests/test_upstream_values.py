@@ -16,13 +16,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from caec_locks import lock_versions
 from helmlib import (
     CHART,
     ENVS,
     ROOT,
     VALUES,
     load_yaml,
-    lock_versions,
     merge_values,
     read_pins,
     upstream_values,

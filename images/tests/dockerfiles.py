@@ -64,15 +64,6 @@ def copy_sources(ins: Instruction) -> list[str]:
     return words[:-1]
 
 
-def lock_versions(lock: Path) -> dict[str, str]:
-    versions: dict[str, str] = {}
-    for line in lock.read_text().splitlines():
-        if "==" in line and not line.startswith((" ", "#")):
-            name, _, version = line.partition("==")
-            versions[name.strip().lower()] = version.split(";")[0].strip()
-    return versions
-
-
 def read_env(path: Path) -> dict[str, str]:
     pairs: dict[str, str] = {}
     for line in path.read_text().splitlines():

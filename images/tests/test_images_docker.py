@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dockerfiles import IMAGE_NAMES, IMAGES_DIR, ROOT, lock_versions
+from caec_locks import lock_versions
+from dockerfiles import IMAGE_NAMES, IMAGES_DIR, ROOT
 
 SCRIPTS = IMAGES_DIR / "scripts"
 DOCKER = os.environ.get("DOCKER", "docker")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from dockerfiles import IMAGES_DIR, ROOT, build_args, lock_versions, parse, read_env
+from caec_locks import lock_versions
+from dockerfiles import IMAGES_DIR, ROOT, build_args, parse, read_env
 
 LOCKS = {
     "spark": ROOT / "spark" / "requirements.lock",
