@@ -112,6 +112,7 @@ OUTSIDE = [
     *sorted((ROOT / "dbt" / "models").rglob("*.yml")),
     *sorted((ROOT / "dbt" / "macros").rglob("*.sql")),
     *sorted((ROOT / "dbt" / "dashboard" / "src").rglob("*.py")),
+    ROOT / "dbt" / "dbt.mk",
 ]
 # Values that only make offline use possible and that no run with the settings ever sees.
 OFFLINE_PLACEHOLDERS = {
@@ -125,10 +126,12 @@ DEFAULT_READ = re.compile(
     r"""env_var\('(?P<dbt>CAEC_[A-Z_]+)',\s*'(?P<dbt_default>[^']*)'\)"""
     r"""|os\.environ\.get\("(?P<py>CAEC_[A-Z_]+)",\s*"(?P<py_default>[^"]*)"\)"""
 )
-# A path derived from CAEC_DATA_DIR's default: `... 'data') ~ '/staging'` or `... "data")) / "a" / "b"`.
+# A path derived from CAEC_DATA_DIR's default: `... 'data') ~ '/staging'`, `... "data")) / "a" / "b"`
+# or make's `$(CAEC_DATA_DIR)/staging`.
 DATA_DIR_SUFFIX = re.compile(
     r"""env_var\('CAEC_DATA_DIR',\s*'[^']*'\)\s*~\s*'/(?P<dbt>[^']+)'"""
     r"""|os\.environ\.get\("CAEC_DATA_DIR",\s*"[^"]*"\)\)(?P<py>(?:\s*/\s*"[^"]+")+)"""
+    r"""|\$\(CAEC_DATA_DIR\)/(?P<mk>[\w./-]+)"""
 )
 
 
@@ -180,10 +183,14 @@ def test_paths_under_the_data_dir_are_the_declared_ones() -> None:
     seen = []
     for path in OUTSIDE:
         for match in DATA_DIR_SUFFIX.finditer(path.read_text(encoding="utf-8")):
-            suffix = match["dbt"] or "/".join(re.findall(r'"([^"]+)"', match["py"]))
+            suffix = match["dbt"] or match["mk"] or "/".join(re.findall(r'"([^"]+)"', match["py"]))
             seen.append(suffix)
             assert suffix in declared, f"{path.relative_to(ROOT)}: <CAEC_DATA_DIR>/{suffix} is not declared"
     assert {"staging", "warehouse/caec.duckdb"} <= set(seen)
+    make_default = re.search(
+        r"^CAEC_DATA_DIR \?= \$\(ROOT\)/(\S+)$", (ROOT / "dbt" / "dbt.mk").read_text(), re.M
+    )
+    assert make_default and make_default[1] == literal_default("CAEC_DATA_DIR")
 
 
 def test_declared_defaults_parse() -> None:
