@@ -13,15 +13,7 @@ from types import ModuleType
 import pytest
 
 from caec_pipeline import config
-from caec_pipeline.config import (
-    DBT_TARGETS,
-    INPUT_FORMATS,
-    MODES,
-    SETTINGS,
-    SETTINGS_BY_ENV,
-    Derived,
-    PipelineConfig,
-)
+from caec_pipeline.config import SETTINGS, SETTINGS_BY_ENV, Derived, PipelineConfig
 from caec_pipeline.dq import DQThresholds
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -99,9 +91,9 @@ def test_chart_schema_allows_exactly_the_declared_choices() -> None:
     """values.schema.json's enums of the pipeline values are the choices from_env accepts."""
     schema = json.loads((ROOT / "helm" / "caec-platform" / "values.schema.json").read_text())
     pipeline = schema["properties"]["pipeline"]["properties"]
-    assert set(pipeline["mode"]["enum"]) == set(MODES)
-    assert set(pipeline["inputFormat"]["enum"]) == set(INPUT_FORMATS)
-    assert set(pipeline["dbtTarget"]["enum"]) == set(DBT_TARGETS)
+    assert set(pipeline["mode"]["enum"]) == set(config.MODES)
+    assert set(pipeline["inputFormat"]["enum"]) == set(config.INPUT_FORMATS)
+    assert set(pipeline["dbtTarget"]["enum"]) == set(config.DBT_TARGETS)
 
 
 # Defaults outside the package, in code that runs where caec_pipeline is not installed (the dbt venv

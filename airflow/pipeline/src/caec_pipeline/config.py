@@ -311,9 +311,9 @@ Parser = Callable[["Setting", str, Path], tuple[Any, list[str]]]
 
 @dataclass(frozen=True)
 class Setting:
-    """One ``CAEC_*`` variable. ``name`` is the PipelineConfig field (filled in from the class)."""
+    """One ``CAEC_*`` variable, declared as the PipelineConfig field ``name``; its variable ``env`` is
+    ``CAEC_`` + the field name in capitals (both filled in from the class, so neither is written twice)."""
 
-    env: str
     default: str | Derived
     parse: Parser
     render: Callable[[Any], str]
@@ -322,6 +322,7 @@ class Setting:
     doc: str
     doc_default: str = ""
     name: str = ""
+    env: str = ""
 
     @property
     def shown_default(self) -> str:
@@ -348,7 +349,6 @@ class Setting:
 
 
 def setting(
-    env: str,
     default: str | Derived,
     doc: str,
     deploy: Deploy,
@@ -359,8 +359,20 @@ def setting(
     doc_default: str = "",
 ) -> Any:
     """A PipelineConfig field declared as a ``CAEC_*`` setting (see :class:`Setting`)."""
-    spec = Setting(env, default, parse or _text, render, deploy, gke, doc, doc_default)
+    spec = Setting(default, parse or _text, render, deploy, gke, doc, doc_default)
     return field(metadata={SETTING: spec})
+
+
+def dq_share(default: str, share: str, key: str) -> Any:
+    """A data-quality gate threshold (a share, 0..1); the chart's ``pipeline.dq`` default is the local one."""
+    doc = f"data-quality gate: the run fails above this share of {share}"
+    deploy = from_value(f"dq.{key}", chart_default=True)
+    return setting(default, doc, deploy, parse=_share, render=repr)
+
+
+def json_setting(doc: str, deploy: Deploy, parse: Parser, render: Callable[[Any], str], empty: str) -> Any:
+    """A JSON-valued setting a GKE deployment sets; its local default, empty, means ``empty``."""
+    return setting("", doc, deploy, gke=True, parse=parse, render=render, doc_default=f"empty ({empty})")
 
 
 def derived(base: str | None, *parts: str) -> Derived:
@@ -422,23 +434,20 @@ class PipelineConfig:
 
     repo_root: Path
     mode: str = setting(
-        "CAEC_MODE",
         "local",
         "`local` (tasks run the job and dbt in local venvs) or `kubernetes` (SparkApplication + pods)",
         from_value("mode"),
         gke=True,
         parse=_lower,
     )
-    env: str = setting("CAEC_ENV", "local", "environment name", from_platform("env"), gke=True)
+    env: str = setting("local", "environment name", from_platform("env"), gke=True)
     data_dir: Path = setting(  # noqa: RUF009 (a field() with metadata, evaluated once on purpose)
-        "CAEC_DATA_DIR",
         derived(None, "data"),
         "local data root; relative paths resolve against the repository root",
         from_value("dataDir", "with storage=sharedVolume the PVC is mounted there"),
         parse=_path,
     )
     raw_uri: str = setting(
-        "CAEC_RAW_URI",
         derived("CAEC_DATA_DIR", "raw"),
         "raw logs root; a day's files are under `<raw>/dt=YYYY-MM-DD/`",
         Deploy(
@@ -448,14 +457,9 @@ class PipelineConfig:
         gke=True,
     )
     input_format: str = setting(
-        "CAEC_INPUT_FORMAT",
-        "jsonl",
-        f"raw log format ({', '.join(INPUT_FORMATS)})",
-        from_value("inputFormat"),
-        parse=_lower,
+        "jsonl", f"raw log format ({', '.join(INPUT_FORMATS)})", from_value("inputFormat"), parse=_lower
     )
     staging_uri: str = setting(
-        "CAEC_STAGING_URI",
         derived("CAEC_DATA_DIR", "staging"),
         "Spark output root (events/, sessions/, manifests/, the publish pointer)",
         Deploy(
@@ -465,7 +469,6 @@ class PipelineConfig:
         gke=True,
     )
     quarantine_uri: str = setting(
-        "CAEC_QUARANTINE_URI",
         derived("CAEC_STAGING_URI", "quarantine"),
         "quarantine output",
         Deploy(
@@ -476,61 +479,40 @@ class PipelineConfig:
         gke=True,
     )
     dbt_target: str = setting(
-        "CAEC_DBT_TARGET",
-        "local",
-        "dbt target: `local` (DuckDB) or `bigquery`",
-        from_value("dbtTarget"),
-        gke=True,
-        parse=_lower,
+        "local", "dbt target: `local` (DuckDB) or `bigquery`", from_value("dbtTarget"), gke=True, parse=_lower
     )
     duckdb_path: Path = setting(  # noqa: RUF009 (as data_dir)
-        "CAEC_DUCKDB_PATH",
         derived("CAEC_DATA_DIR", "warehouse", "caec.duckdb"),
         "DuckDB file of the local target",
         Deploy("as locally, under `CAEC_DATA_DIR`"),
         parse=_path,
     )
     gcp_project: str = setting(
-        "CAEC_GCP_PROJECT",
         "",
         "BigQuery project (required with `CAEC_DBT_TARGET=bigquery`)",
         from_platform("projectId"),
         gke=True,
     )
-    bq_location: str = setting(
-        "CAEC_BQ_LOCATION", "EU", "BigQuery location", from_platform("bigqueryLocation")
-    )
+    bq_location: str = setting("EU", "BigQuery location", from_platform("bigqueryLocation"))
     bq_staging_dataset: str = setting(
-        "CAEC_BQ_STAGING_DATASET",
         "caec_local_staging",
         "BigQuery dataset of the staging external tables",
         from_platform("datasets.staging"),
         gke=True,
     )
     bq_marts_dataset: str = setting(
-        "CAEC_BQ_MARTS_DATASET",
-        "caec_local_marts",
-        "BigQuery dataset of the marts",
-        from_platform("datasets.marts"),
-        gke=True,
+        "caec_local_marts", "BigQuery dataset of the marts", from_platform("datasets.marts"), gke=True
     )
     jobs_namespace: str = setting(
-        "CAEC_JOBS_NAMESPACE",
-        "caec-jobs",
-        "where SparkApplications and dbt pods run",
-        from_platform("namespaces.jobs"),
+        "caec-jobs", "where SparkApplications and dbt pods run", from_platform("namespaces.jobs")
     )
     spark_service_account: str = setting(
-        "CAEC_SPARK_SERVICE_ACCOUNT",
-        "caec-spark",
-        "KSA of the Spark driver and executors",
-        from_platform("serviceAccounts.spark.name"),
+        "caec-spark", "KSA of the Spark driver and executors", from_platform("serviceAccounts.spark.name")
     )
     dbt_service_account: str = setting(
-        "CAEC_DBT_SERVICE_ACCOUNT", "caec-dbt", "KSA of dbt pods", from_platform("serviceAccounts.dbt.name")
+        "caec-dbt", "KSA of dbt pods", from_platform("serviceAccounts.dbt.name")
     )
     image_repo: str = setting(
-        "CAEC_IMAGE_REPO",
         "caec",
         "image registry path of `caec-spark`, `caec-dbt`, `caec-airflow`",
         from_platform("imageRepo"),
@@ -538,38 +520,14 @@ class PipelineConfig:
         parse=_no_trailing_slash,
     )
     image_tag: str = setting(
-        "CAEC_IMAGE_TAG",
-        "dev",
-        "image tag",
-        from_value("imageTag", "`make helm-upgrade` sets the git sha"),
-        gke=True,
+        "dev", "image tag", from_value("imageTag", "`make helm-upgrade` sets the git sha"), gke=True
     )
-    dq_max_quarantine_share: float = setting(
-        "CAEC_DQ_MAX_QUARANTINE_SHARE",
-        "0.05",
-        "data-quality gate: most quarantined / (valid + quarantined)",
-        from_value("dq.maxQuarantineShare", chart_default=True),
-        parse=_share,
-        render=repr,
+    dq_max_quarantine_share: float = dq_share(
+        "0.05", "quarantined / (valid + quarantined)", "maxQuarantineShare"
     )
-    dq_max_bot_share: float = setting(
-        "CAEC_DQ_MAX_BOT_SHARE",
-        "0.5",
-        "data-quality gate: most bot / valid",
-        from_value("dq.maxBotShare", chart_default=True),
-        parse=_share,
-        render=repr,
-    )
-    dq_max_late_share: float = setting(
-        "CAEC_DQ_MAX_LATE_SHARE",
-        "0.1",
-        "data-quality gate: most late / valid",
-        from_value("dq.maxLateShare", chart_default=True),
-        parse=_share,
-        render=repr,
-    )
+    dq_max_bot_share: float = dq_share("0.5", "bot / valid", "maxBotShare")
+    dq_max_late_share: float = dq_share("0.1", "late / valid", "maxLateShare")
     shared_volume_claim: str = setting(
-        "CAEC_SHARED_VOLUME_CLAIM",
         "",
         "kubernetes mode without GCS (kind e2e): PVC mounted at `CAEC_DATA_DIR` in Spark and dbt pods",
         Deploy(
@@ -580,30 +538,22 @@ class PipelineConfig:
         doc_default="empty (unused)",
     )
     # Spark pods' placement (driver and executors): the Spark node pool's label and taint on GKE.
-    spark_node_selector: tuple[tuple[str, str], ...] = setting(
-        "CAEC_SPARK_NODE_SELECTOR",
-        "",
+    spark_node_selector: tuple[tuple[str, str], ...] = json_setting(
         "JSON object of node labels: `nodeSelector` of the Spark driver and executors",
         as_json("Terraform: `platform.sparkPool.nodeSelector` as JSON", "platform.sparkPool.nodeSelector"),
-        gke=True,
-        parse=_json_parser(parse_node_selector),
-        render=_pairs_json,
-        doc_default="empty (no `nodeSelector`)",
+        _json_parser(parse_node_selector),
+        _pairs_json,
+        "no `nodeSelector`",
     )
-    spark_tolerations: tuple[Toleration, ...] = setting(
-        "CAEC_SPARK_TOLERATIONS",
-        "",
+    spark_tolerations: tuple[Toleration, ...] = json_setting(
         "JSON list of Kubernetes tolerations: `tolerations` of the Spark driver and executors",
         as_json("Terraform: `platform.sparkPool.tolerations` as JSON", "platform.sparkPool.tolerations"),
-        gke=True,
-        parse=_json_parser(parse_tolerations),
-        render=_tolerations_json,
-        doc_default="empty (no `tolerations`)",
+        _json_parser(parse_tolerations),
+        _tolerations_json,
+        "no `tolerations`",
     )
     # PII policy tag ids (BigQuery column security) and retention days per layer, from Terraform.
-    bq_policy_tags: tuple[tuple[str, str], ...] = setting(
-        "CAEC_BQ_POLICY_TAGS",
-        "",
+    bq_policy_tags: tuple[tuple[str, str], ...] = json_setting(
         "JSON object PII tag key -> policy tag resource name (`projects/.../policyTags/...`): dbt attaches "
         "them to the visitor/session key columns on BigQuery",
         as_json(
@@ -611,27 +561,22 @@ class PipelineConfig:
             "into the Helm value `pipeline.bqPolicyTags` at deploy time (`POLICY_TAGS_JSON` overrides)",
             "pipeline.bqPolicyTags",
         ),
-        gke=True,
-        parse=_json_parser(parse_policy_tags),
-        render=_pairs_json,
-        doc_default="empty (no tags; dbt gets `{}`)",
+        _json_parser(parse_policy_tags),
+        _pairs_json,
+        "no tags; dbt gets `{}`",
     )
-    retention_days: tuple[tuple[str, int], ...] = setting(
-        "CAEC_RETENTION_DAYS",
-        "",
+    retention_days: tuple[tuple[str, int], ...] = json_setting(
         "JSON object of days kept per layer (`raw`, `staging`, `quarantine`, `marts`, `audit`; 0 = keep), "
         "docs/privacy.md; `make run` deletes local partitions past it",
         Deploy(
             "Terraform: `platform.retentionDays` as JSON (`retention_days`)",
             "{{ toJson .Values.platform.retentionDays }}",
         ),
-        gke=True,
-        parse=_retention,
-        render=_pairs_json,
-        doc_default="empty (keep everything)",
+        _retention,
+        _pairs_json,
+        "keep everything",
     )
     identity_salt: str = setting(
-        "CAEC_IDENTITY_SALT",
         DEV_IDENTITY_SALT,
         "salt of the pseudonymous visitor keys",
         Deploy("Secret `caec-pipeline-secrets` (docs/deployment.md); never in the ConfigMap"),
@@ -775,7 +720,7 @@ class PipelineConfig:
 
 
 SETTINGS: tuple[Setting, ...] = tuple(
-    dataclasses.replace(f.metadata[SETTING], name=f.name)
+    dataclasses.replace(f.metadata[SETTING], name=f.name, env=f"CAEC_{f.name.upper()}")
     for f in fields(PipelineConfig)
     if SETTING in f.metadata
 )
