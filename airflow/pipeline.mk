@@ -15,7 +15,7 @@ RUN_ARGS = $(if $(INPUT),--input "$(INPUT)") $(if $(FORMAT),--format $(FORMAT)) 
   $(if $(SEED),--seed $(SEED)) $(if $(START),--start $(START)) $(if $(END),--end $(END)) $(if $(DAYS),--days $(DAYS)) \
   $(if $(filter 1 yes true,$(OPEN)),--open) $(ARGS)
 
-.PHONY: run erase lock-pipeline test-pipeline test-run test-real-logs lint-pipeline check-fresh-clone
+.PHONY: run erase settings lock-pipeline test-pipeline test-run test-real-logs lint-pipeline check-fresh-clone
 
 # make run [INPUT=path FORMAT=fmt] [EVENTS=n SEED=s DAYS=d] [START=YYYY-MM-DD END=YYYY-MM-DD] [OPEN=1] [ARGS=...]
 run: $(RUN_VENVS) ## Run the pipeline locally: sample data (or INPUT=... FORMAT=...) -> sessions -> DuckDB marts -> dashboard
@@ -27,6 +27,9 @@ ERASE_ARGS = $(if $(USER_ID),--user-id "$(USER_ID)") $(if $(COOKIE_ID),--cookie-
   --requested-by "$(or $(REQUESTED_BY),$(USER),unknown)" $(ARGS)
 erase: $(VENV)/spark/.synced $(VENV)/dbt/.synced ## Erase a visitor from staging and marts: make erase USER_ID=.. | COOKIE_ID=.. | IP=.. UA=.. [FORMAT=..] [REQUESTED_BY=..] (ARGS=--help)
 	@cd $(ROOT) && PYTHONPATH=$(PIPELINE_DIR)/src $(PYTHON) -m caec_pipeline erase $(ERASE_ARGS)
+
+settings: ## Rewrite what the CAEC_* declarations generate (chart ConfigMap keys and DQ defaults, docs/configuration.md)
+	@cd $(ROOT) && $(PYTHON) $(PIPELINE_DIR)/scripts/generate_settings.py
 
 lock-pipeline: $(UV) ## Re-pin the pipeline package's test tools (airflow/pipeline/requirements.lock)
 	cd $(ROOT) && $(UV) pip compile -q --python-version 3.11 --custom-compile-command "make lock-pipeline" airflow/pipeline/requirements.in -o airflow/pipeline/requirements.lock

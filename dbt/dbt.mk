@@ -10,7 +10,7 @@ TEST_TARGETS += test-dbt
 LINT_TARGETS += lint-dbt
 BENCH_TARGETS += bench-dbt
 
-# The embedded defaults of docs/platform-names.md, as absolute paths (dbt itself resolves relative ones
+# The embedded defaults of docs/configuration.md, as absolute paths (dbt itself resolves relative ones
 # against the working directory). Override any of them in the environment.
 CAEC_DATA_DIR ?= $(ROOT)/data
 CAEC_STAGING_URI ?= $(CAEC_DATA_DIR)/staging

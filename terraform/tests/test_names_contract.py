@@ -113,18 +113,23 @@ def test_spark_pool_placement_has_one_definition() -> None:
 
 
 def pipeline_config_defaults() -> dict[str, Any]:
-    """Class-level defaults of caec_pipeline.config.PipelineConfig, read with ast (other venv)."""
+    """Declared local defaults of caec_pipeline.config.PipelineConfig's settings (the first argument of
+    ``setting(...)`` where it is a literal), read with ast (other venv)."""
     if not PIPELINE_CONFIG.is_file():
         pytest.skip(f"{PIPELINE_CONFIG} not present yet: DAG config check skipped")
     tree = ast.parse(PIPELINE_CONFIG.read_text(encoding="utf-8"))
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name == "PipelineConfig":
             return {
-                stmt.target.id: ast.literal_eval(stmt.value)
+                stmt.target.id: ast.literal_eval(stmt.value.args[0])
                 for stmt in node.body
                 if isinstance(stmt, ast.AnnAssign)
                 and isinstance(stmt.target, ast.Name)
-                and isinstance(stmt.value, ast.Constant)
+                and isinstance(stmt.value, ast.Call)
+                and isinstance(stmt.value.func, ast.Name)
+                and stmt.value.func.id == "setting"
+                and stmt.value.args
+                and isinstance(stmt.value.args[0], ast.Constant)
             }
     raise AssertionError("PipelineConfig not found in caec_pipeline/config.py")
 

@@ -1,19 +1,21 @@
-"""Typed pipeline configuration: the one place that reads the ``CAEC_*`` environment variables.
+"""Typed pipeline configuration: the one place that declares and reads the ``CAEC_*`` environment variables.
 
 The same object drives the laptop run (``python -m caec_pipeline run``), the Airflow DAG in both its
-local and kubernetes modes, and the dashboard build. Every variable has a local default (the embedded
-profile, docs/platform-names.md), so an empty environment runs the laptop pipeline; on GKE the Helm
-chart's ConfigMap ``caec-pipeline-config`` sets them. Validation happens once, at start-up, and every
+local and kubernetes modes, and the dashboard build. Every variable is declared once, as a field of
+:class:`PipelineConfig` (its :class:`Setting`); every one has a local default (the embedded profile,
+docs/configuration.md), so an empty environment runs the laptop pipeline; on GKE the Helm chart's
+ConfigMap ``caec-pipeline-config`` (generated keys) sets them. Validation happens once, at start-up, and every
 problem names the variable and the fix, so a typo in a ConfigMap fails the first task, not the third.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -54,7 +56,7 @@ class ConfigError(ValueError):
         super().__init__(
             "invalid CAEC pipeline configuration:\n"
             + "\n".join(f"  - {p}" for p in problems)
-            + "\n(see docs/platform-names.md, 'Pipeline configuration')"
+            + "\n(see docs/configuration.md)"
         )
 
 
@@ -243,40 +245,344 @@ def parse_policy_tags(name: str, raw: str) -> tuple[tuple[tuple[str, str], ...],
     return ((), problems) if problems else (tuple(sorted(data.items())), [])
 
 
+# ---------------------------------------------------------------------------------------------------
+# The declarations. Each CAEC_* setting is stated once, as a field of PipelineConfig below: its variable,
+# local default, parser, how to_env writes it back, where a deployment takes it from and what it means.
+# from_env, to_env, describe, the chart's ConfigMap keys (helm/caec-platform/files/pipeline-config.yaml),
+# the chart's DQ defaults (values.yaml) and the table of docs/configuration.md all come from them
+# (`make settings` writes the generated files; airflow/pipeline/tests/test_settings.py fails on drift).
+# Plain dataclass fields, not pydantic-settings: the package is stdlib only because `make run` runs it
+# with the base Python and it is installed without dependencies next to Airflow's own pins.
+
+SETTING = "caec_setting"  # the field metadata key that carries a field's Setting
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A default made from another setting's resolved value: ``join_uri(<base>, *parts)``.
+
+    ``base=None`` is the repository root (the checkout :func:`find_repo_root` finds).
+    """
+
+    base: str | None
+    parts: tuple[str, ...]
+
+    def resolve(self, resolved: Mapping[str, str], root: Path) -> str:
+        return join_uri(str(root) if self.base is None else resolved[self.base], *self.parts)
+
+    def __str__(self) -> str:
+        return "/".join([f"<{self.base}>" if self.base else "<repo>", *self.parts])
+
+
+@dataclass(frozen=True)
+class Deploy:
+    """Where a deployment's value comes from.
+
+    ``origin`` says it for readers (docs/configuration.md); ``expr`` is the Helm template the
+    ConfigMap ``caec-pipeline-config`` renders for the variable (``tpl`` over the chart's values);
+    ``None``: not in the ConfigMap (a Secret, or derived from another setting's expression).
+    ``chart_default``: the chart's values.yaml default is the local default (generated there).
+    """
+
+    origin: str
+    expr: str | None = None
+    value_path: str = ""
+    chart_default: bool = False
+
+
+def from_platform(path: str) -> Deploy:
+    """A name in Terraform's ``platform`` object (``make platform-values`` writes it into the chart values)."""
+    return Deploy(f"Terraform: `platform.{path}`", f"{{{{ .Values.platform.{path} }}}}")
+
+
+def from_value(path: str, note: str = "", chart_default: bool = False) -> Deploy:
+    """A caec-platform chart value under ``pipeline``."""
+    origin = f"Helm value `pipeline.{path}`" + (f" ({note})" if note else "")
+    return Deploy(origin, f"{{{{ .Values.pipeline.{path} }}}}", f"pipeline.{path}", chart_default)
+
+
+def as_json(origin: str, path: str) -> Deploy:
+    """A chart value rendered as compact JSON; empty when the value is empty."""
+    return Deploy(origin, f"{{{{ if .Values.{path} }}}}{{{{ toJson .Values.{path} }}}}{{{{ end }}}}")
+
+
+Parser = Callable[["Setting", str, Path], tuple[Any, list[str]]]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``CAEC_*`` variable, declared as the PipelineConfig field ``name``; its variable ``env`` is
+    ``CAEC_`` + the field name in capitals (both filled in from the class, so neither is written twice)."""
+
+    default: str | Derived
+    parse: Parser
+    render: Callable[[Any], str]
+    deploy: Deploy
+    gke: bool
+    doc: str
+    doc_default: str = ""
+    name: str = ""
+    env: str = ""
+
+    @property
+    def shown_default(self) -> str:
+        """The local default as the docs show it."""
+        if self.doc_default:
+            return self.doc_default
+        return f"`{self.default}`" if str(self.default) else "empty"
+
+    @property
+    def default_value(self) -> Any:
+        """The parsed local default of a literal default (DQThresholds' defaults come from here)."""
+        if isinstance(self.default, Derived):
+            raise TypeError(f"{self.env}'s default depends on other settings")
+        value, problems = self.parse(self, self.default, Path("."))
+        assert not problems, problems
+        return value
+
+    def helm_expr(self) -> str | None:
+        """The ConfigMap template of this variable; a derived default follows its base's expression."""
+        if self.deploy.expr is not None or not isinstance(self.default, Derived):
+            return self.deploy.expr
+        base = self.default.base and SETTINGS_BY_ENV[self.default.base].helm_expr()
+        return "/".join([base, *self.default.parts]) if base else None
+
+
+def setting(
+    default: str | Derived,
+    doc: str,
+    deploy: Deploy,
+    *,
+    gke: bool = False,
+    parse: Parser | None = None,
+    render: Callable[[Any], str] = str,
+    doc_default: str = "",
+) -> Any:
+    """A PipelineConfig field declared as a ``CAEC_*`` setting (see :class:`Setting`)."""
+    spec = Setting(default, parse or _text, render, deploy, gke, doc, doc_default)
+    return field(metadata={SETTING: spec})
+
+
+def dq_share(default: str, share: str, key: str) -> Any:
+    """A data-quality gate threshold (a share, 0..1); the chart's ``pipeline.dq`` default is the local one."""
+    doc = f"data-quality gate: the run fails above this share of {share}"
+    deploy = from_value(f"dq.{key}", chart_default=True)
+    return setting(default, doc, deploy, parse=_share, render=repr)
+
+
+def json_setting(doc: str, deploy: Deploy, parse: Parser, render: Callable[[Any], str], empty: str) -> Any:
+    """A JSON-valued setting a GKE deployment sets; its local default, empty, means ``empty``."""
+    return setting("", doc, deploy, gke=True, parse=parse, render=render, doc_default=f"empty ({empty})")
+
+
+def derived(base: str | None, *parts: str) -> Derived:
+    return Derived(base, parts)
+
+
+def _text(spec: Setting, raw: str, root: Path) -> tuple[Any, list[str]]:
+    return raw, []
+
+
+def _lower(spec: Setting, raw: str, root: Path) -> tuple[Any, list[str]]:
+    return raw.lower(), []
+
+
+def _no_trailing_slash(spec: Setting, raw: str, root: Path) -> tuple[Any, list[str]]:
+    return raw.rstrip("/"), []
+
+
+def _path(spec: Setting, raw: str, root: Path) -> tuple[Any, list[str]]:
+    """A local path; relative ones resolve against the repository root."""
+    path = Path(raw)
+    return (path if path.is_absolute() else (root / path).resolve()), []
+
+
+def _share(spec: Setting, raw: str, root: Path) -> tuple[Any, list[str]]:
+    fix = f"set it to a share between 0 and 1, e.g. {spec.default}"
+    try:
+        value = float(raw)
+    except ValueError:
+        return None, [f"{spec.env}={raw!r} is not a number: {fix}"]
+    if not 0.0 <= value <= 1.0:
+        return None, [f"{spec.env}={raw!r} is outside 0..1: {fix}"]
+    return value, []
+
+
+def _retention(spec: Setting, raw: str, root: Path) -> tuple[Any, list[str]]:
+    try:
+        # The parser of `make run`'s retention step (caec_pipeline.retention): one reading of the days.
+        return tuple(sorted(parse_retention_days(raw).items())), []
+    except ValueError as exc:
+        return (), [str(exc)]
+
+
+def _json_parser(parse: Callable[[str, str], tuple[Any, list[str]]]) -> Parser:
+    return lambda spec, raw, root: parse(spec.env, raw)
+
+
+def _pairs_json(value: tuple[tuple[str, Any], ...]) -> str:
+    return _json_or_empty(dict(value))
+
+
+def _tolerations_json(value: tuple[Toleration, ...]) -> str:
+    return _json_or_empty([t.to_k8s() for t in value])
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """Resolved pipeline configuration (every default applied). Build it with :meth:`from_env`."""
 
     repo_root: Path
-    mode: str = "local"
-    env: str = "local"
-    data_dir: Path = field(default=Path("data"))
-    raw_uri: str = ""
-    input_format: str = "jsonl"
-    staging_uri: str = ""
-    quarantine_uri: str = ""
-    dbt_target: str = "local"
-    duckdb_path: Path = field(default=Path("data/warehouse/caec.duckdb"))
-    gcp_project: str = ""
-    bq_location: str = "EU"
-    bq_staging_dataset: str = "caec_local_staging"
-    bq_marts_dataset: str = "caec_local_marts"
-    jobs_namespace: str = "caec-jobs"
-    spark_service_account: str = "caec-spark"
-    dbt_service_account: str = "caec-dbt"
-    image_repo: str = "caec"
-    image_tag: str = "dev"
-    dq_max_quarantine_share: float = 0.05
-    dq_max_bot_share: float = 0.5
-    dq_max_late_share: float = 0.1
-    shared_volume_claim: str = ""
+    mode: str = setting(
+        "local",
+        "`local` (tasks run the job and dbt in local venvs) or `kubernetes` (SparkApplication + pods)",
+        from_value("mode"),
+        gke=True,
+        parse=_lower,
+    )
+    env: str = setting("local", "environment name", from_platform("env"), gke=True)
+    data_dir: Path = setting(  # noqa: RUF009 (a field() with metadata, evaluated once on purpose)
+        derived(None, "data"),
+        "local data root; relative paths resolve against the repository root",
+        from_value("dataDir", "with storage=sharedVolume the PVC is mounted there"),
+        parse=_path,
+    )
+    raw_uri: str = setting(
+        derived("CAEC_DATA_DIR", "raw"),
+        "raw logs root; a day's files are under `<raw>/dt=YYYY-MM-DD/`",
+        Deploy(
+            "Terraform: `gs://<platform.buckets.raw>` (storage=sharedVolume: `<dataDir>/raw`)",
+            '{{ include "caec-platform.dataUri" (list . "raw") }}',
+        ),
+        gke=True,
+    )
+    input_format: str = setting(
+        "jsonl", f"raw log format ({', '.join(INPUT_FORMATS)})", from_value("inputFormat"), parse=_lower
+    )
+    staging_uri: str = setting(
+        derived("CAEC_DATA_DIR", "staging"),
+        "Spark output root (events/, sessions/, manifests/, the publish pointer)",
+        Deploy(
+            "Terraform: `gs://<platform.buckets.staging>` (storage=sharedVolume: `<dataDir>/staging`)",
+            '{{ include "caec-platform.dataUri" (list . "staging") }}',
+        ),
+        gke=True,
+    )
+    quarantine_uri: str = setting(
+        derived("CAEC_STAGING_URI", "quarantine"),
+        "quarantine output",
+        Deploy(
+            "Terraform: `gs://<platform.buckets.quarantine>` "
+            "(storage=sharedVolume: `<dataDir>/staging/quarantine`)",
+            '{{ include "caec-platform.dataUri" (list . "quarantine") }}',
+        ),
+        gke=True,
+    )
+    dbt_target: str = setting(
+        "local", "dbt target: `local` (DuckDB) or `bigquery`", from_value("dbtTarget"), gke=True, parse=_lower
+    )
+    duckdb_path: Path = setting(  # noqa: RUF009 (as data_dir)
+        derived("CAEC_DATA_DIR", "warehouse", "caec.duckdb"),
+        "DuckDB file of the local target",
+        Deploy("as locally, under `CAEC_DATA_DIR`"),
+        parse=_path,
+    )
+    gcp_project: str = setting(
+        "",
+        "BigQuery project (required with `CAEC_DBT_TARGET=bigquery`)",
+        from_platform("projectId"),
+        gke=True,
+    )
+    bq_location: str = setting("EU", "BigQuery location", from_platform("bigqueryLocation"))
+    bq_staging_dataset: str = setting(
+        "caec_local_staging",
+        "BigQuery dataset of the staging external tables",
+        from_platform("datasets.staging"),
+        gke=True,
+    )
+    bq_marts_dataset: str = setting(
+        "caec_local_marts", "BigQuery dataset of the marts", from_platform("datasets.marts"), gke=True
+    )
+    jobs_namespace: str = setting(
+        "caec-jobs", "where SparkApplications and dbt pods run", from_platform("namespaces.jobs")
+    )
+    spark_service_account: str = setting(
+        "caec-spark", "KSA of the Spark driver and executors", from_platform("serviceAccounts.spark.name")
+    )
+    dbt_service_account: str = setting(
+        "caec-dbt", "KSA of dbt pods", from_platform("serviceAccounts.dbt.name")
+    )
+    image_repo: str = setting(
+        "caec",
+        "image registry path of `caec-spark`, `caec-dbt`, `caec-airflow`",
+        from_platform("imageRepo"),
+        gke=True,
+        parse=_no_trailing_slash,
+    )
+    image_tag: str = setting(
+        "dev", "image tag", from_value("imageTag", "`make helm-upgrade` sets the git sha"), gke=True
+    )
+    dq_max_quarantine_share: float = dq_share(
+        "0.05", "quarantined / (valid + quarantined)", "maxQuarantineShare"
+    )
+    dq_max_bot_share: float = dq_share("0.5", "bot / valid", "maxBotShare")
+    dq_max_late_share: float = dq_share("0.1", "late / valid", "maxLateShare")
+    shared_volume_claim: str = setting(
+        "",
+        "kubernetes mode without GCS (kind e2e): PVC mounted at `CAEC_DATA_DIR` in Spark and dbt pods",
+        Deploy(
+            "Helm value `pipeline.sharedVolume.claimName` when `pipeline.storage=sharedVolume`",
+            '{{ ternary .Values.pipeline.sharedVolume.claimName "" '
+            '(eq .Values.pipeline.storage "sharedVolume") }}',
+        ),
+        doc_default="empty (unused)",
+    )
     # Spark pods' placement (driver and executors): the Spark node pool's label and taint on GKE.
-    spark_node_selector: tuple[tuple[str, str], ...] = ()
-    spark_tolerations: tuple[Toleration, ...] = ()
+    spark_node_selector: tuple[tuple[str, str], ...] = json_setting(
+        "JSON object of node labels: `nodeSelector` of the Spark driver and executors",
+        as_json("Terraform: `platform.sparkPool.nodeSelector` as JSON", "platform.sparkPool.nodeSelector"),
+        _json_parser(parse_node_selector),
+        _pairs_json,
+        "no `nodeSelector`",
+    )
+    spark_tolerations: tuple[Toleration, ...] = json_setting(
+        "JSON list of Kubernetes tolerations: `tolerations` of the Spark driver and executors",
+        as_json("Terraform: `platform.sparkPool.tolerations` as JSON", "platform.sparkPool.tolerations"),
+        _json_parser(parse_tolerations),
+        _tolerations_json,
+        "no `tolerations`",
+    )
     # PII policy tag ids (BigQuery column security) and retention days per layer, from Terraform.
-    bq_policy_tags: tuple[tuple[str, str], ...] = ()
-    retention_days: tuple[tuple[str, int], ...] = ()
-    identity_salt: str = DEV_IDENTITY_SALT
+    bq_policy_tags: tuple[tuple[str, str], ...] = json_setting(
+        "JSON object PII tag key -> policy tag resource name (`projects/.../policyTags/...`): dbt attaches "
+        "them to the visitor/session key columns on BigQuery",
+        as_json(
+            "Terraform output `pii_policy_tag_ids`, read by `make helm-upgrade` (and `helm-template`, `helm-diff`) "
+            "into the Helm value `pipeline.bqPolicyTags` at deploy time (`POLICY_TAGS_JSON` overrides)",
+            "pipeline.bqPolicyTags",
+        ),
+        _json_parser(parse_policy_tags),
+        _pairs_json,
+        "no tags; dbt gets `{}`",
+    )
+    retention_days: tuple[tuple[str, int], ...] = json_setting(
+        "JSON object of days kept per layer (`raw`, `staging`, `quarantine`, `marts`, `audit`; 0 = keep), "
+        "docs/privacy.md; `make run` deletes local partitions past it",
+        Deploy(
+            "Terraform: `platform.retentionDays` as JSON (`retention_days`)",
+            "{{ toJson .Values.platform.retentionDays }}",
+        ),
+        _retention,
+        _pairs_json,
+        "keep everything",
+    )
+    identity_salt: str = setting(
+        DEV_IDENTITY_SALT,
+        "salt of the pseudonymous visitor keys",
+        Deploy("Secret `caec-pipeline-secrets` (docs/deployment.md); never in the ConfigMap"),
+        gke=True,
+        doc_default="a fixed development salt, with a warning",
+    )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -287,84 +593,23 @@ class PipelineConfig:
         Raises :class:`ConfigError` listing every problem.
         """
         source = os.environ if env is None else env
-
-        def get(name: str, default: str = "") -> str:
-            value = source.get(name, "")
-            return value.strip() if value and value.strip() else default
-
-        problems: list[str] = []
         root = (repo_root or find_repo_root()).resolve()
-        data_dir = Path(get("CAEC_DATA_DIR", str(root / "data")))
-        if not data_dir.is_absolute():
-            data_dir = (root / data_dir).resolve()
-        staging = get("CAEC_STAGING_URI", str(data_dir / "staging"))
-        salt = get("CAEC_IDENTITY_SALT")
-
-        def share(name: str, default: float) -> float:
-            raw = get(name, str(default))
-            try:
-                value = float(raw)
-            except ValueError:
-                problems.append(
-                    f"{name}={raw!r} is not a number: set it to a share between 0 and 1, e.g. {default}"
-                )
-                return default
-            if not 0.0 <= value <= 1.0:
-                problems.append(
-                    f"{name}={raw!r} is outside 0..1: set it to a share between 0 and 1, e.g. {default}"
-                )
-                return default
-            return value
-
-        node_selector, found = parse_node_selector(
-            "CAEC_SPARK_NODE_SELECTOR", get("CAEC_SPARK_NODE_SELECTOR")
-        )
-        problems.extend(found)
-        tolerations, found = parse_tolerations("CAEC_SPARK_TOLERATIONS", get("CAEC_SPARK_TOLERATIONS"))
-        problems.extend(found)
-        policy_tags, found = parse_policy_tags("CAEC_BQ_POLICY_TAGS", get("CAEC_BQ_POLICY_TAGS"))
-        problems.extend(found)
-        retention_days: tuple[tuple[str, int], ...] = ()
-        try:
-            # The parser of `make run`'s retention step (caec_pipeline.retention): one reading of the days.
-            retention_days = tuple(sorted(parse_retention_days(get("CAEC_RETENTION_DAYS")).items()))
-        except ValueError as exc:
-            problems.append(str(exc))
-        duckdb = Path(get("CAEC_DUCKDB_PATH", str(data_dir / "warehouse" / "caec.duckdb")))
-        cfg_values: dict[str, Any] = {
-            "repo_root": root,
-            "mode": get("CAEC_MODE", "local").lower(),
-            "env": get("CAEC_ENV", "local"),
-            "data_dir": data_dir,
-            "raw_uri": get("CAEC_RAW_URI", str(data_dir / "raw")),
-            "input_format": get("CAEC_INPUT_FORMAT", "jsonl").lower(),
-            "staging_uri": staging,
-            "quarantine_uri": get("CAEC_QUARANTINE_URI", join_uri(staging, "quarantine")),
-            "dbt_target": get("CAEC_DBT_TARGET", "local").lower(),
-            "duckdb_path": duckdb if duckdb.is_absolute() else (root / duckdb).resolve(),
-            "gcp_project": get("CAEC_GCP_PROJECT"),
-            "bq_location": get("CAEC_BQ_LOCATION", "EU"),
-            "bq_staging_dataset": get("CAEC_BQ_STAGING_DATASET", "caec_local_staging"),
-            "bq_marts_dataset": get("CAEC_BQ_MARTS_DATASET", "caec_local_marts"),
-            "jobs_namespace": get("CAEC_JOBS_NAMESPACE", "caec-jobs"),
-            "spark_service_account": get("CAEC_SPARK_SERVICE_ACCOUNT", "caec-spark"),
-            "dbt_service_account": get("CAEC_DBT_SERVICE_ACCOUNT", "caec-dbt"),
-            "image_repo": get("CAEC_IMAGE_REPO", "caec").rstrip("/"),
-            "image_tag": get("CAEC_IMAGE_TAG", "dev"),
-            "dq_max_quarantine_share": share("CAEC_DQ_MAX_QUARANTINE_SHARE", 0.05),
-            "dq_max_bot_share": share("CAEC_DQ_MAX_BOT_SHARE", 0.5),
-            "dq_max_late_share": share("CAEC_DQ_MAX_LATE_SHARE", 0.1),
-            "shared_volume_claim": get("CAEC_SHARED_VOLUME_CLAIM"),
-            "spark_node_selector": node_selector,
-            "spark_tolerations": tolerations,
-            "bq_policy_tags": policy_tags,
-            "retention_days": retention_days,
-            "identity_salt": salt or DEV_IDENTITY_SALT,
-        }
+        problems: list[str] = []
+        resolved: dict[str, str] = {}  # each variable's value as text, for the derived defaults
+        cfg_values: dict[str, Any] = {"repo_root": root}
+        for spec in SETTINGS:
+            raw = (source.get(spec.env) or "").strip()
+            if not raw:
+                default = spec.default
+                raw = default.resolve(resolved, root) if isinstance(default, Derived) else default
+            value, found = spec.parse(spec, raw, root)
+            problems.extend(found)
+            cfg_values[spec.name] = value
+            resolved[spec.env] = raw if found else spec.render(value)
         problems.extend(validate(cfg_values))
         if problems:
             raise ConfigError(problems)
-        if not salt:
+        if not (source.get("CAEC_IDENTITY_SALT") or "").strip():
             # Loud outside the laptop profile, where a known salt would make visitor keys reversible.
             shared = cfg_values["mode"] != "local" or cfg_values["env"] != "local"
             log.log(
@@ -376,43 +621,12 @@ class PipelineConfig:
 
     def to_env(self) -> dict[str, str]:
         """The ``CAEC_*`` variables that reproduce this config (passed to child processes and pods)."""
-        return {
-            "CAEC_MODE": self.mode,
-            "CAEC_ENV": self.env,
-            "CAEC_DATA_DIR": str(self.data_dir),
-            "CAEC_RAW_URI": self.raw_uri,
-            "CAEC_INPUT_FORMAT": self.input_format,
-            "CAEC_STAGING_URI": self.staging_uri,
-            "CAEC_QUARANTINE_URI": self.quarantine_uri,
-            "CAEC_DBT_TARGET": self.dbt_target,
-            "CAEC_DUCKDB_PATH": str(self.duckdb_path),
-            "CAEC_GCP_PROJECT": self.gcp_project,
-            "CAEC_BQ_LOCATION": self.bq_location,
-            "CAEC_BQ_STAGING_DATASET": self.bq_staging_dataset,
-            "CAEC_BQ_MARTS_DATASET": self.bq_marts_dataset,
-            "CAEC_JOBS_NAMESPACE": self.jobs_namespace,
-            "CAEC_SPARK_SERVICE_ACCOUNT": self.spark_service_account,
-            "CAEC_DBT_SERVICE_ACCOUNT": self.dbt_service_account,
-            "CAEC_IMAGE_REPO": self.image_repo,
-            "CAEC_IMAGE_TAG": self.image_tag,
-            "CAEC_DQ_MAX_QUARANTINE_SHARE": repr(self.dq_max_quarantine_share),
-            "CAEC_DQ_MAX_BOT_SHARE": repr(self.dq_max_bot_share),
-            "CAEC_DQ_MAX_LATE_SHARE": repr(self.dq_max_late_share),
-            "CAEC_SHARED_VOLUME_CLAIM": self.shared_volume_claim,
-            "CAEC_SPARK_NODE_SELECTOR": _json_or_empty(self.node_selector),
-            "CAEC_SPARK_TOLERATIONS": _json_or_empty(self.tolerations),
-            "CAEC_BQ_POLICY_TAGS": _json_or_empty(self.policy_tags),
-            "CAEC_RETENTION_DAYS": _json_or_empty(self.retention),
-            "CAEC_IDENTITY_SALT": self.identity_salt,
-        }
+        return {spec.env: spec.render(getattr(self, spec.name)) for spec in SETTINGS}
 
     def describe(self) -> dict[str, str]:
         """Printable settings with the salt masked (for logs and ``--help``-style summaries)."""
-        out = {f.name: str(getattr(self, f.name)) for f in fields(self)}
-        out["spark_node_selector"] = _json_or_empty(self.node_selector)
-        out["spark_tolerations"] = _json_or_empty(self.tolerations)
-        out["bq_policy_tags"] = _json_or_empty(self.policy_tags)
-        out["retention_days"] = _json_or_empty(self.retention)
+        out = {"repo_root": str(self.repo_root)}
+        out.update((spec.name, spec.render(getattr(self, spec.name))) for spec in SETTINGS)
         out["identity_salt"] = "(development salt)" if self.uses_dev_salt else "(set)"
         return out
 
@@ -503,6 +717,15 @@ class PipelineConfig:
     @property
     def airflow_image(self) -> str:
         return self.image("airflow")
+
+
+SETTINGS: tuple[Setting, ...] = tuple(
+    dataclasses.replace(f.metadata[SETTING], name=f.name, env=f"CAEC_{f.name.upper()}")
+    for f in fields(PipelineConfig)
+    if SETTING in f.metadata
+)
+SETTINGS_BY_ENV: dict[str, Setting] = {spec.env: spec for spec in SETTINGS}
+SETTINGS_BY_NAME: dict[str, Setting] = {spec.name: spec for spec in SETTINGS}
 
 
 def _json_or_empty(value: Mapping[str, Any] | list[dict[str, Any]]) -> str:

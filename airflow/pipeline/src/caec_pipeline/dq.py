@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from caec_pipeline.config import PipelineConfig, is_remote_uri, join_uri, local_path
+from caec_pipeline.config import SETTINGS_BY_NAME, PipelineConfig, is_remote_uri, join_uri, local_path
 from caec_pipeline.pointer import POINTER_NAME, PointerError, load_published, read_text
 
 COUNT_KEYS = ("read", "valid", "quarantined", "filtered", "human", "bot", "late", "sessions")
@@ -26,11 +26,14 @@ COUNT_KEYS = ("read", "valid", "quarantined", "filtered", "human", "bot", "late"
 
 @dataclass(frozen=True)
 class DQThresholds:
-    """Maximum acceptable shares (0..1); from ``CAEC_DQ_MAX_*`` via :meth:`from_config`."""
+    """Maximum acceptable shares (0..1); from ``CAEC_DQ_MAX_*`` via :meth:`from_config`.
 
-    max_quarantine_share: float = 0.05
-    max_bot_share: float = 0.5
-    max_late_share: float = 0.1
+    The defaults are the settings' declared local defaults (caec_pipeline.config), not restated here.
+    """
+
+    max_quarantine_share: float = SETTINGS_BY_NAME["dq_max_quarantine_share"].default_value
+    max_bot_share: float = SETTINGS_BY_NAME["dq_max_bot_share"].default_value
+    max_late_share: float = SETTINGS_BY_NAME["dq_max_late_share"].default_value
 
     @classmethod
     def from_config(cls, cfg: PipelineConfig) -> DQThresholds:

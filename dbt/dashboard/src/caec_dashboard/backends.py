@@ -103,7 +103,11 @@ class BigQueryBackend:
 def from_target(
     target: str, duckdb_path: str | None = None, project: str | None = None, dataset: str | None = None
 ) -> Backend:
-    """Backend for ``--target`` with the same environment variables dbt's profiles read."""
+    """Backend for ``--target`` with the same environment variables dbt's profiles read.
+
+    The runner gives the dashboard every ``CAEC_*`` setting; the fallbacks serve `make dashboard` and
+    are the declared local defaults (docs/configuration.md; airflow/pipeline/tests/test_settings.py).
+    """
     if target == "local":
         path = (
             duckdb_path
