@@ -22,8 +22,8 @@ from caec_airflow import DAG_ID
 from caec_airflow.alerts import CaecAlertNotifier
 from caec_airflow.gate import Notifier, dq_gate, make_failure_callback, make_publish
 from caec_airflow.spark_app import SparkSizing
-from caec_airflow.window import PARAM_END, PARAM_START
 from caec_pipeline.config import MODES
+from caec_pipeline.window import PARAM_END, PARAM_START
 
 TASK_IDS = ("wait_for_raw", "sessionize", "dbt_build", "dq_gate", "publish")
 # First day the schedule covers; catchup fills every day since (manual ranges go further back).

@@ -9,7 +9,7 @@ runs. Imported only when the DAG is built in kubernetes mode (the providers are 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from caec_airflow.runtime import load_config
 from caec_airflow.spark_app import load_template, render_spark_application
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.erasure import dbt_erase_args, dbt_rebuild_args, erase_args, load_entry
+from caec_pipeline.window import DayWindow
 
 APP_NAME = "caec-erase"
 
@@ -29,7 +30,7 @@ def erase_application(
 ) -> dict[str, Any]:
     """The erase SparkApplication: the daily document for ``day`` with the erasure's name and argv."""
     keys, requested_by, request_id = request_of(context)
-    document = render_spark_application(template_text, cfg, day, day + timedelta(days=1), sizing=sizing)
+    document = render_spark_application(template_text, cfg, DayWindow.of_days(day, 1), sizing=sizing)
     document["metadata"]["name"] = f"{APP_NAME}-{day:%Y%m%d}"
     document["metadata"]["labels"]["app.kubernetes.io/name"] = APP_NAME
     document["spec"]["arguments"] = erase_args(cfg, keys, requested_by, request_id)
@@ -38,7 +39,7 @@ def erase_application(
 
 def erase_pod(cfg: PipelineConfig, arguments: list[str], day: date) -> DbtPodSpec:
     """The daily dbt pod with other dbt arguments (the window of the daily spec is not used)."""
-    spec = dbt_pod_spec(cfg, day, day + timedelta(days=1))
+    spec = dbt_pod_spec(cfg, DayWindow.of_days(day, 1))
     return dataclasses.replace(
         spec, arguments=arguments, labels={**spec.labels, "app.kubernetes.io/name": "caec-dbt-erase"}
     )

@@ -29,11 +29,10 @@ from kubernetes.client import models as k8s
 
 from caec_airflow.dbt_pod import DATA_VOLUME, DbtPodSpec, dbt_pod_spec
 from caec_airflow.local import missing_local_days
-from caec_airflow.runtime import load_config
+from caec_airflow.runtime import load_config, window_of
 from caec_airflow.spark_app import SparkSizing, load_template, render_spark_application, sizing_from_env
-from caec_airflow.window import window_from_context
 from caec_pipeline.config import PipelineConfig, is_remote_uri
-from caec_pipeline.steps import iter_days
+from caec_pipeline.window import DayWindow
 
 
 def split_gcs_uri(uri: str) -> tuple[str, str]:
@@ -49,10 +48,10 @@ def split_gcs_uri(uri: str) -> tuple[str, str]:
     return bucket, path.strip("/")
 
 
-def day_prefixes(cfg: PipelineConfig, start: date, end: date) -> list[tuple[str, str]]:
-    """(bucket, prefix) of each day's raw folder ``<raw>/dt=YYYY-MM-DD/`` in ``[start, end)``."""
+def day_prefixes(cfg: PipelineConfig, window: DayWindow) -> list[tuple[str, str]]:
+    """(bucket, prefix) of each day's raw folder ``<raw>/dt=YYYY-MM-DD/`` in the window."""
     out = []
-    for day in iter_days(start, end):
+    for day in window:
         bucket, path = split_gcs_uri(cfg.raw_day_uri(day.isoformat()))
         out.append((bucket, path + "/"))
     return out
@@ -75,18 +74,17 @@ class CaecRawPrefixSensor(GCSObjectsWithPrefixExistenceSensor):
     def _all_present(self, context: Any) -> bool:
         """Point bucket/prefix at the first day without objects; True when there is none."""
         cfg = load_config()
-        start, end = window_from_context(context)
-        for bucket, prefix in day_prefixes(cfg, start, end):
+        for bucket, prefix in day_prefixes(cfg, window_of(context)):
             self.bucket, self.prefix = bucket, prefix
             if not self.poke(context):
                 return False
         return True
 
     def _wait_on_disk(self, context: Any, cfg: PipelineConfig) -> Any:
-        start, end = window_from_context(context)
-        missing = missing_local_days(cfg, start, end)
+        window = window_of(context)
+        missing = missing_local_days(cfg, window)
         if not missing:
-            self.log.info("raw data present for [%s, %s) under %s", start, end, cfg.raw_uri)
+            self.log.info("raw data present for %s under %s", window, cfg.raw_uri)
             return []
         self.log.info("raw data not there yet for %s under %s", ", ".join(map(str, missing)), cfg.raw_uri)
         self.defer(
@@ -127,10 +125,9 @@ class CaecSparkApplicationOperator(SparkKubernetesOperator):
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> dict[str, Any]:
         """Render the window's SparkApplication into ``template_spec`` and target the jobs namespace."""
         cfg = cfg or load_config()
-        start, end = window_from_context(context)
         sizing = self.sizing or sizing_from_env(os.environ)
         document = render_spark_application(
-            load_template(Path(self.template_path)), cfg, start, end, sizing=sizing
+            load_template(Path(self.template_path)), cfg, window_of(context), sizing=sizing
         )
         self.template_spec = document
         self.application_file = None
@@ -196,8 +193,7 @@ class CaecDbtPodOperator(KubernetesPodOperator):
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> DbtPodSpec:
         """Resolve the dbt pod for the run's window (config read now, at run time)."""
         cfg = cfg or load_config()
-        start, end = window_from_context(context)
-        spec = dbt_pod_spec(cfg, start, end)
+        spec = dbt_pod_spec(cfg, window_of(context))
         self.apply(spec)
         return spec
 

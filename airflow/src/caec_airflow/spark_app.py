@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import yaml
 from caec_airflow.security import SPARK_UID, container_security_context, pod_security_context
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import sessionize_args, spark_env
+from caec_pipeline.window import DayWindow
 
 # Must equal the pyspark pin in spark/requirements.lock and the images/spark base (a test checks the lock).
 SPARK_VERSION = "4.3.0"
@@ -96,10 +96,10 @@ def load_template(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def application_name(start: date, end: date) -> str:
+def application_name(window: DayWindow) -> str:
     """DNS-1123 name of the window's application; the operator adds a random suffix per attempt."""
-    name = f"caec-sessionize-{start:%Y%m%d}"
-    return name if (end - start).days == 1 else f"{name}-{end:%Y%m%d}"
+    name = f"caec-sessionize-{window.start:%Y%m%d}"
+    return name if window.days == 1 else f"{name}-{window.end:%Y%m%d}"
 
 
 def spark_pod_env(cfg: PipelineConfig) -> list[dict[str, Any]]:
@@ -125,13 +125,12 @@ def spark_pod_env(cfg: PipelineConfig) -> list[dict[str, Any]]:
 def render_spark_application(
     template_text: str,
     cfg: PipelineConfig,
-    start: date,
-    end: date,
+    window: DayWindow,
     *,
     sizing: SparkSizing | None = None,
     ttl_seconds: int = 3600,
 ) -> dict[str, Any]:
-    """The SparkApplication document (a dict) for ``[start, end)``.
+    """The SparkApplication document (a dict) for ``window``.
 
     Raises ``jinja2.UndefinedError`` when the template uses a value we do not provide (strict), and
     ``ValueError`` when the rendered text is not a SparkApplication.
@@ -142,16 +141,16 @@ def render_spark_application(
         "app.kubernetes.io/part-of": "caec",
         "app.kubernetes.io/managed-by": "airflow",
         "caec.io/env": cfg.env,
-        "caec.io/window-start": start.isoformat(),
+        "caec.io/window-start": window.start.isoformat(),
     }
     values = {
-        "name": application_name(start, end),
+        "name": application_name(window),
         "namespace": cfg.jobs_namespace,
         "labels": labels,
         "spark_version": SPARK_VERSION,
         "image": cfg.spark_image,
         "main_application_file": SPARK_MAIN_FILE,
-        "arguments": sessionize_args(cfg, start, end),
+        "arguments": sessionize_args(cfg, window),
         "ttl_seconds": int(ttl_seconds),
         "sizing": asdict(sizing),
         "gcp_project": cfg.gcp_project,
