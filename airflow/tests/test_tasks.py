@@ -14,6 +14,7 @@ from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, publish_manifests, run_contex
 from caec_airflow.gate import dq_gate, make_failure_callback, make_publish, resolve_notifier
 from caec_airflow.local import missing_local_days
 from caec_pipeline.config import PipelineConfig
+from caec_pipeline.window import DayWindow
 
 pytestmark = pytest.mark.usefixtures("clean_caec_env")
 
@@ -97,19 +98,20 @@ def test_local_raw_check_needs_every_day_of_the_window(tmp_path: Path) -> None:
     day1 = tmp_path / "raw" / "dt=2026-11-02"
     day1.mkdir(parents=True)
     (day1 / "_SUCCESS").write_text("")  # markers do not count as data
-    assert missing_local_days(cfg, date(2026, 11, 2), date(2026, 11, 4)) == [
+    window = DayWindow(date(2026, 11, 2), date(2026, 11, 4))
+    assert missing_local_days(cfg, window) == [
         date(2026, 11, 2),
         date(2026, 11, 3),
     ]
     (day1 / "events.jsonl.gz").write_bytes(b"x")
-    assert missing_local_days(cfg, date(2026, 11, 2), date(2026, 11, 4)) == [date(2026, 11, 3)]
+    assert missing_local_days(cfg, window) == [date(2026, 11, 3)]
 
 
 def test_gcs_sensor_watches_each_day_prefix() -> None:
     from caec_airflow.k8s_operators import day_prefixes, split_gcs_uri
 
     cfg = PipelineConfig.from_env(GKE_ENV, repo_root=REPO_ROOT)
-    assert day_prefixes(cfg, date(2026, 11, 2), date(2026, 11, 4)) == [
+    assert day_prefixes(cfg, DayWindow(date(2026, 11, 2), date(2026, 11, 4))) == [
         ("my-project-caec-dev-raw", "raw/dt=2026-11-02/"),
         ("my-project-caec-dev-raw", "raw/dt=2026-11-03/"),
     ]

@@ -70,7 +70,10 @@ def test_free_text_never_moves_the_bar() -> None:
 
 
 def test_progress_does_not_go_back_on_a_start_line() -> None:
-    done = {"info": {"name": "LogModelResult", "msg": "3 of 40 OK"}, "data": {"index": 3, "total": 40, "status": "OK"}}
+    done = {
+        "info": {"name": "LogModelResult", "msg": "3 of 40 OK"},
+        "data": {"index": 3, "total": 40, "status": "OK"},
+    }
     start = {"info": {"name": "LogStartLine", "msg": "2 of 40 START"}, "data": {"index": 2, "total": 40}}
     p = parse_line(json.dumps(done), Progress())
     assert parse_line(json.dumps(start), p).fraction == 3 / 40

@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
@@ -28,7 +27,6 @@ from caec_pipeline.window import PARAM_END, PARAM_START
 TASK_IDS = ("wait_for_raw", "sessionize", "dbt_build", "dq_gate", "publish")
 # First day the schedule covers; catchup fills every day since (manual ranges go further back).
 DEFAULT_START_DATE = datetime(2026, 11, 1, tzinfo=UTC)
-DEFAULT_TEMPLATE = Path("templates") / "sparkapplication.yaml"
 
 # Per-task time budgets (execution_timeout; the sensor's wait is its `timeout`).
 RAW_WAIT = {"local": timedelta(hours=2), "kubernetes": timedelta(hours=18)}
@@ -120,7 +118,6 @@ def run_params() -> dict[str, Param]:
 def build_clickstream_daily(
     mode: str | None = None,
     *,
-    template_path: Path | str | None = None,
     notifier: Notifier | None = None,
     start_date: datetime = DEFAULT_START_DATE,
     sizing: SparkSizing | None = None,
@@ -159,7 +156,6 @@ def build_clickstream_daily(
             )
             sessionize: Any = CaecSparkApplicationOperator(
                 task_id="sessionize",
-                template_path=str(template_path or DEFAULT_TEMPLATE),
                 sizing=sizing,
                 execution_timeout=TIMEOUTS["sessionize"],
             )

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param
 
-from caec_airflow.dag_factory import DEFAULT_START_DATE, DEFAULT_TEMPLATE, default_args, resolve_mode
+from caec_airflow.dag_factory import DEFAULT_START_DATE, default_args, resolve_mode
 from caec_airflow.gate import Notifier
 from caec_airflow.runtime import load_config, run_stage
 from caec_pipeline import erasure
@@ -105,7 +104,6 @@ def rebuild_marts_local(**context: Any) -> None:
 def build_clickstream_erase(
     mode: str | None = None,
     *,
-    template_path: Path | str | None = None,
     notifier: Notifier | None = None,
     start_date: datetime = DEFAULT_START_DATE,
 ) -> DAG:
@@ -132,7 +130,6 @@ def build_clickstream_erase(
 
             staging: Any = CaecEraseSparkOperator(
                 task_id="erase_staging",
-                template_path=str(template_path or DEFAULT_TEMPLATE),
                 execution_timeout=TIMEOUTS["erase_staging"],
             )
             marts: Any = CaecEraseDbtPodOperator(

@@ -6,7 +6,7 @@ the SparkApplication, waits for the driver, streams its log and deletes the CR; 
 runs the dbt pod; the Google provider's GCS sensor defers to the triggerer while it waits.
 Imported only when the DAG is built in kubernetes mode (the providers are slow to import).
 
-``python -m caec_airflow.k8s_operators --template T --start D --end D [--out F]`` writes, as a YAML stream, the SparkApplication
+``python -m caec_airflow.k8s_operators --start D --end D [--out F]`` writes, as a YAML stream, the SparkApplication
 and the dbt pod the DAG's tasks would create with this process's ``CAEC_*`` environment: the provider's
 own code builds them, no cluster needed (helm/tests validate them against each environment's values).
 """
@@ -30,7 +30,7 @@ from kubernetes.client import models as k8s
 from caec_airflow.dbt_pod import DATA_VOLUME, DbtPodSpec, dbt_pod_spec
 from caec_airflow.local import missing_local_days
 from caec_airflow.runtime import load_config, window_of
-from caec_airflow.spark_app import SparkSizing, load_template, render_spark_application, sizing_from_env
+from caec_airflow.spark_app import SparkSizing, sizing_from_env, spark_application
 from caec_pipeline.config import PipelineConfig, is_remote_uri
 from caec_pipeline.window import DayWindow
 
@@ -112,12 +112,11 @@ class CaecRawPrefixSensor(GCSObjectsWithPrefixExistenceSensor):
 class CaecSparkApplicationOperator(SparkKubernetesOperator):
     """SparkKubernetesOperator whose SparkApplication is rendered for the run's window at execute time."""
 
-    def __init__(self, *, template_path: str, sizing: SparkSizing | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, sizing: SparkSizing | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("get_logs", True)
         kwargs.setdefault("delete_on_termination", True)
         kwargs.setdefault("random_name_suffix", True)
         super().__init__(**kwargs)
-        self.template_path = template_path
         # None: the environment's sizing (CAEC_SPARK_SIZING from the caec-spark-sizing ConfigMap), read
         # when the task runs, so one DAG file serves every environment.
         self.sizing = sizing
@@ -126,9 +125,7 @@ class CaecSparkApplicationOperator(SparkKubernetesOperator):
         """Render the window's SparkApplication into ``template_spec`` and target the jobs namespace."""
         cfg = cfg or load_config()
         sizing = self.sizing or sizing_from_env(os.environ)
-        document = render_spark_application(
-            load_template(Path(self.template_path)), cfg, window_of(context), sizing=sizing
-        )
+        document = spark_application(cfg, window_of(context), sizing=sizing)
         self.template_spec = document
         self.application_file = None
         self.namespace = cfg.jobs_namespace
@@ -202,13 +199,13 @@ class CaecDbtPodOperator(KubernetesPodOperator):
         return super().execute(context)
 
 
-def pipeline_objects(start: date, end: date, template_path: Path) -> list[dict[str, Any]]:
+def pipeline_objects(start: date, end: date) -> list[dict[str, Any]]:
     """The SparkApplication and the dbt pod of ``[start, end)``, built by the DAG's own tasks."""
     from kubernetes.client import ApiClient
 
     from caec_airflow.dag_factory import build_clickstream_daily
 
-    dag = build_clickstream_daily("kubernetes", template_path=template_path)
+    dag = build_clickstream_daily("kubernetes")
     context = {
         "params": {"start": None, "end": None},
         "data_interval_start": datetime.combine(start, datetime.min.time(), tzinfo=UTC),
@@ -230,15 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--end", type=date.fromisoformat, required=True, help="day after the last, YYYY-MM-DD"
     )
-    parser.add_argument(
-        "--template",
-        type=Path,
-        required=True,
-        help="the DAG's SparkApplication template (dags/templates/...)",
-    )
     parser.add_argument("--out", type=Path, default=None, help="write here (Airflow logs to stdout too)")
     args = parser.parse_args(argv)
-    text = yaml.safe_dump_all(pipeline_objects(args.start, args.end, args.template), sort_keys=False)
+    text = yaml.safe_dump_all(pipeline_objects(args.start, args.end), sort_keys=False)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:
