@@ -14,7 +14,6 @@ from caec_pipeline.progress import (
     split_output,
 )
 
-
 FIXTURES = Path(__file__).parent / "fixtures"
 
 

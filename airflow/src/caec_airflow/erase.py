@@ -17,7 +17,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Param
 
-from caec_airflow.dag_factory import DEFAULT_START_DATE, default_args, resolve_mode
+from caec_airflow.dag_factory import DEFAULT_START_DATE, caec_dag, python_tasks, resolve_mode
 from caec_airflow.gate import Notifier
 from caec_airflow.runtime import load_config, run_stage
 from caec_pipeline import erasure
@@ -109,22 +109,14 @@ def build_clickstream_erase(
 ) -> DAG:
     """The erase DAG for ``mode`` (default: ``CAEC_MODE``). Cheap: no config, file or network access."""
     mode = resolve_mode(mode)
-    from airflow.providers.standard.operators.python import PythonOperator
 
-    with DAG(
-        dag_id=ERASE_DAG_ID,
-        description="Erase a data subject from staging and the marts (ledger of hashed ids)",
-        schedule=None,
-        start_date=start_date,
-        catchup=False,
-        # One erasure at a time: each rewrites partitions and publishes a pointer generation.
-        max_active_runs=1,
-        dagrun_timeout=timedelta(hours=8),
-        default_args=default_args(mode, notifier),
-        params=erase_params(),
-        tags=["caec", "privacy", f"mode:{mode}"],
-        doc_md=DOC_MD,
-    ) as dag:
+    # On request only; one erasure at a time: each rewrites partitions and publishes a pointer generation.
+    runs = {"schedule": None, "catchup": False, "max_active_runs": 1, "dagrun_timeout": timedelta(hours=8)}
+    description = "Erase a data subject from staging and the marts (ledger of hashed ids)"
+    with caec_dag(
+        ERASE_DAG_ID, mode, notifier, params=erase_params(), tags=["privacy"], **runs,
+        description=description, start_date=start_date, doc_md=DOC_MD,
+    ) as dag:  # fmt: skip
         if mode == "kubernetes":
             from caec_airflow.k8s_erase import CaecEraseDbtPodOperator, CaecEraseSparkOperator
 
@@ -145,20 +137,13 @@ def build_clickstream_erase(
                 execution_timeout=TIMEOUTS["rebuild_marts"],
             )
         else:
-            staging = PythonOperator(
-                task_id="erase_staging",
-                python_callable=erase_staging_local,
-                execution_timeout=TIMEOUTS["erase_staging"],
-            )
-            marts = PythonOperator(
-                task_id="erase_marts",
-                python_callable=erase_marts_local,
-                execution_timeout=TIMEOUTS["erase_marts"],
-            )
-            rebuild = PythonOperator(
-                task_id="rebuild_marts",
-                python_callable=rebuild_marts_local,
-                execution_timeout=TIMEOUTS["rebuild_marts"],
+            staging, marts, rebuild = python_tasks(
+                {
+                    "erase_staging": erase_staging_local,
+                    "erase_marts": erase_marts_local,
+                    "rebuild_marts": rebuild_marts_local,
+                },
+                TIMEOUTS,
             )
         staging >> marts >> rebuild
     return dag
