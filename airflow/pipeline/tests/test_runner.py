@@ -195,3 +195,24 @@ def test_the_summary_gives_every_filter_reason_its_own_label(cfg: PipelineConfig
     assert line.split(None, 2)[2] == (
         "by reason: static asset requests 200, outside the window 50, look-back context 30"
     )
+
+
+def test_the_gate_after_sessionize_judges_this_runs_window_only(tmp_path: Path) -> None:
+    """The runner is told the window, it does not read it back: of the published manifests it takes
+    the one of exactly that window (a manifest's window also carries its look-back hours)."""
+    import json
+    from datetime import date
+
+    from caec_pipeline.runner import run_manifests
+    from caec_pipeline.window import DayWindow
+
+    from .test_dq import manifest, write_pointer
+
+    (tmp_path / "manifests").mkdir()
+    runs = [manifest("this", "2026-11-02", "2026-11-03"), manifest("wider", "2026-11-01", "2026-11-04")]
+    for m in runs:
+        (tmp_path / "manifests" / f"run_id={m['run_id']}.json").write_text(json.dumps(m))
+    write_pointer(tmp_path, "this", "wider")
+    cfg = PipelineConfig.from_env({"CAEC_STAGING_URI": str(tmp_path)})
+    window = DayWindow(date(2026, 11, 2), date(2026, 11, 3))
+    assert [m["run_id"] for m in run_manifests(cfg, window)] == ["this"]

@@ -404,7 +404,8 @@ def run_manifests(cfg: PipelineConfig, window: DayWindow) -> list[dict[str, Any]
     return [
         m
         for m in load_manifests(cfg.staging_uri, window.start, window.end)
-        if (m.get("window") or {}) == window.to_dict()
+        if {k: str(v) for k, v in (m.get("window") or {}).items() if k in ("start", "end")}
+        == window.to_dict()
     ]
 
 
