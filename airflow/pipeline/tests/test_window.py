@@ -36,7 +36,7 @@ def test_a_window_is_checked_once_when_made() -> None:
     with pytest.raises(ValueError, match="expected YYYY-MM-DD"):
         DayWindow.parse("02/11/2026", "2026-11-03")
     with pytest.raises(TypeError, match="must be a date"):
-        DayWindow(datetime(2026, 11, 2), D2)  # type: ignore[arg-type]
+        DayWindow(datetime(2026, 11, 2), D2)
     with pytest.raises(ValueError, match="--days must be positive"):
         DayWindow.of_days(D1, 0)
     assert parse_day(" 2026-11-02 ") == D1
