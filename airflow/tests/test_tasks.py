@@ -142,3 +142,22 @@ def test_kubernetes_sensor_on_a_shared_volume_checks_disk_and_defers(
     day.mkdir(parents=True)
     (day / "part-0.jsonl.gz").write_bytes(b"x")
     assert sensor.execute_complete_local(run_context()) == []
+
+
+def test_a_local_task_runs_its_stage_into_the_task_log(caplog: pytest.LogCaptureFixture) -> None:
+    """The DAG's local mode runs make run's stage runner: lines and progress in the log, tail in the error."""
+    import json
+    import logging
+    import sys
+
+    from caec_airflow.runtime import run_stage
+    from caec_pipeline.runner import StageFailed
+    from caec_pipeline.steps import Stage
+
+    step = {"caec": "progress", "component": "spark", "time": "2026-12-04T07:00:00Z", "step": 1, "steps": 1}
+    script = f"import sys\nprint({json.dumps(json.dumps(step | {'stage': 'x', 'message': 'hi'}))}, file=sys.stderr)\nsys.exit(4)\n"
+    with caplog.at_level(logging.INFO, logger="caec_airflow.runtime"), pytest.raises(StageFailed) as err:
+        run_stage(Stage("sessionize", "sessionize", [sys.executable, "-c", script]))
+    assert "[sessionize] spark 2026-12-04T07:00:00Z [1/1 x] hi" in caplog.messages
+    assert any(m.startswith("[sessionize]") and "100%" in m for m in caplog.messages)
+    assert "stage 'sessionize' failed: exit code 4" in str(err.value) and "[1/1 x] hi" in str(err.value)
