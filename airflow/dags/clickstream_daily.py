@@ -6,10 +6,6 @@ Parsing does no I/O: the pipeline config is read by the tasks when they run (doc
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from caec_airflow.dag_factory import build_clickstream_daily
 
-dag = build_clickstream_daily(
-    template_path=Path(__file__).resolve().parent / "templates" / "sparkapplication.yaml"
-)
+dag = build_clickstream_daily()

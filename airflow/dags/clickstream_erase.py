@@ -6,10 +6,6 @@ Parsing does no I/O: the config and the request are read by the tasks when they 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from caec_airflow.erase import build_clickstream_erase
 
-dag = build_clickstream_erase(
-    template_path=Path(__file__).resolve().parent / "templates" / "sparkapplication.yaml"
-)
+dag = build_clickstream_erase()

@@ -17,7 +17,6 @@ import yaml
 AIRFLOW_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = AIRFLOW_DIR.parent
 DAGS_FOLDER = AIRFLOW_DIR / "dags"
-TEMPLATE = DAGS_FOLDER / "templates" / "sparkapplication.yaml"
 # dev's platform object, written from Terraform by `make platform-values ENV=dev`.
 DEV_PLATFORM = REPO_ROOT / "helm" / "values" / "caec-platform" / "dev.platform.yaml"
 

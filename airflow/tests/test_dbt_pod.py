@@ -6,17 +6,18 @@ import json
 from typing import Any
 
 import pytest
-from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, TEMPLATE, run_context
+from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, run_context
 
 from caec_airflow.dag_factory import build_clickstream_daily
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import dbt_build_args, dbt_env
+from caec_pipeline.window import DayWindow
 
 pytestmark = pytest.mark.usefixtures("clean_caec_env")
 
 
 def build_pod(monkeypatch: pytest.MonkeyPatch, env: dict[str, str], **params: Any) -> Any:
-    dag = build_clickstream_daily("kubernetes", template_path=TEMPLATE)
+    dag = build_clickstream_daily("kubernetes")
     op: Any = dag.get_task("dbt_build")
     assert op.image is None  # resolved at run time, not at parse
     for key, value in env.items():
@@ -35,7 +36,7 @@ def test_dbt_pod_image_identity_args_and_env(monkeypatch: pytest.MonkeyPatch) ->
     assert container.command == ["dbt"]
     from datetime import date
 
-    assert container.args == dbt_build_args(cfg, date(2026, 11, 2), date(2026, 11, 3))
+    assert container.args == dbt_build_args(cfg, DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
     assert container.args[:2] == ["build", "--project-dir"]
     assert json.loads(container.args[container.args.index("--vars") + 1]) == {
         "start_date": "2026-11-02",

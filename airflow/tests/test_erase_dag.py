@@ -6,21 +6,21 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.sdk.exceptions import AirflowSkipException
-from conftest import DAGS_FOLDER, GKE_ENV, KIND_ENV, TEMPLATE, run_context
+from conftest import DAGS_FOLDER, GKE_ENV, KIND_ENV, run_context
 
 from caec_airflow.dags_test import airflow_cli, airflow_env, ensure_raw_day
 from caec_airflow.erase import ERASE_DAG_ID, ERASE_TASK_IDS
-from caec_airflow.local import dbt_local_env
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.erasure import LEDGER
-from caec_pipeline.steps import dbt_build_command, sessionize_command, spark_env
+from caec_pipeline.steps import dbt_build_stage, sessionize_stage
+from caec_pipeline.window import DayWindow
 
 pytestmark = pytest.mark.usefixtures("clean_caec_env")
 
@@ -78,7 +78,7 @@ def test_kubernetes_erase_application_is_the_daily_one_with_erase_arguments(tmp_
     from caec_airflow.k8s_erase import CaecEraseSparkOperator
 
     cfg = PipelineConfig.from_env(GKE_ENV)
-    op = CaecEraseSparkOperator(task_id="erase_staging", template_path=str(TEMPLATE))
+    op = CaecEraseSparkOperator(task_id="erase_staging")
     context = run_context(user_id="c42", format="jsonl", requested_by="ticket-1") | {"run_id": "manual__x"}
     doc = op.prepare(context, cfg)
     args = doc["spec"]["arguments"]
@@ -136,10 +136,10 @@ def test_dags_test_erases_a_visitor_in_local_mode(tmp_path: Path) -> None:
     env = airflow_env(tmp_path / "airflow-home") | {"CAEC_DATA_DIR": str(tmp_path / "data")}
     cfg = PipelineConfig.from_env(env)
     ensure_raw_day(cfg, DAY, 1500, seed=5)
-    end = DAY + timedelta(days=1)
-    subprocess.run(sessionize_command(cfg, DAY, end), env=env | cfg.to_env() | spark_env(cfg), check=True)
+    window = DayWindow.of_days(DAY, 1)
     cfg.duckdb_path.parent.mkdir(parents=True)
-    subprocess.run(dbt_build_command(cfg, DAY, end), env=env | dict(dbt_local_env(cfg)), check=True)
+    for stage in (sessionize_stage(cfg, window), dbt_build_stage(cfg, window)):
+        subprocess.run(stage.argv, env=env | stage.env, cwd=stage.cwd, check=True)
     visitor = _first_visitor(cfg)
 
     subprocess.run([airflow_cli(), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)

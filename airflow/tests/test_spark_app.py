@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from conftest import DEV_SPARK_POOL, GKE_ENV, KIND_ENV, REPO_ROOT, TEMPLATE, run_context
+from conftest import DEV_SPARK_POOL, GKE_ENV, KIND_ENV, REPO_ROOT, run_context
 
 from caec_airflow.spark_app import (
     SALT_SECRET_NAME,
@@ -19,12 +19,12 @@ from caec_airflow.spark_app import (
     SPARK_MAIN_FILE,
     SPARK_VERSION,
     SparkSizing,
-    load_template,
-    render_spark_application,
     sizing_from_env,
+    spark_application,
 )
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import sessionize_args
+from caec_pipeline.window import DayWindow
 
 # The CRD inside the packaged Spark Operator chart at the version we pin (helm/charts.env), from
 # ../shared/charts beside the repository (CI lays shared/ there too).
@@ -39,7 +39,7 @@ def gke() -> PipelineConfig:
 
 
 def render(cfg: PipelineConfig, **kwargs: Any) -> dict[str, Any]:
-    return render_spark_application(load_template(TEMPLATE), cfg, DAY, NEXT, **kwargs)
+    return spark_application(cfg, DayWindow(DAY, NEXT), **kwargs)
 
 
 def pinned_spark_operator_chart() -> Path:
@@ -169,7 +169,7 @@ def test_job_image_arguments_and_identity() -> None:
     assert spec["type"] == "Python" and spec["mode"] == "cluster"
     assert spec["image"] == "europe-west1-docker.pkg.dev/my-project/caec-dev/caec-spark:0123abc"
     assert spec["mainApplicationFile"] == SPARK_MAIN_FILE and SPARK_MAIN_FILE.startswith("local://")
-    assert spec["arguments"] == sessionize_args(cfg, DAY, NEXT)
+    assert spec["arguments"] == sessionize_args(cfg, DayWindow(DAY, NEXT))
     assert spec["arguments"][spec["arguments"].index("--start") + 1] == "2026-11-02"
     assert spec["arguments"][spec["arguments"].index("--end") + 1] == "2026-11-03"
     assert (
@@ -223,7 +223,7 @@ def test_sizing_comes_from_the_environment() -> None:
 def test_operator_reads_the_sizing_when_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     from caec_airflow.dag_factory import build_clickstream_daily
 
-    op: Any = build_clickstream_daily("kubernetes", template_path=TEMPLATE).get_task("sessionize")
+    op: Any = build_clickstream_daily("kubernetes").get_task("sessionize")
     for key, value in {**GKE_ENV, SIZING_ENV_VAR: DEV_SIZING}.items():
         monkeypatch.setenv(key, value)
     spec = op.prepare(run_context("2026-11-02", "2026-11-03"))["spec"]
@@ -264,7 +264,7 @@ def test_shared_volume_only_when_configured() -> None:
 
 
 def test_multi_day_window_gets_its_own_name() -> None:
-    doc = render_spark_application(load_template(TEMPLATE), gke(), DAY, date(2026, 11, 5))
+    doc = spark_application(gke(), DayWindow(DAY, date(2026, 11, 5)))
     assert doc["metadata"]["name"] == "caec-sessionize-20261102-20261105"
 
 
@@ -281,7 +281,7 @@ def test_operator_renders_at_run_time_and_the_provider_accepts_it(monkeypatch: p
 
     from caec_airflow.dag_factory import build_clickstream_daily
 
-    dag = build_clickstream_daily("kubernetes", template_path=TEMPLATE)
+    dag = build_clickstream_daily("kubernetes")
     op: Any = dag.get_task("sessionize")
     assert op.template_spec is None  # nothing rendered at parse time
     for key, value in GKE_ENV.items():

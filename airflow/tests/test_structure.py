@@ -8,7 +8,6 @@ from typing import Any
 import jsonschema
 import pytest
 from airflow.sdk import DAG
-from conftest import TEMPLATE
 
 from caec_airflow.dag_factory import TASK_IDS, build_clickstream_daily
 
@@ -28,7 +27,7 @@ EXPECTED_OPERATORS = {
 
 @pytest.fixture(scope="module")
 def dags() -> dict[str, DAG]:
-    return {mode: build_clickstream_daily(mode, template_path=TEMPLATE) for mode in ("local", "kubernetes")}
+    return {mode: build_clickstream_daily(mode) for mode in ("local", "kubernetes")}
 
 
 def edges(dag: DAG) -> set[tuple[str, str]]:
@@ -60,7 +59,6 @@ def test_kubernetes_tasks_wait_deferrably_and_clean_up(dags: dict[str, DAG]) -> 
     spark: Any = dag.get_task("sessionize")
     assert spark.delete_on_termination is True
     assert spark.get_logs is True
-    assert str(spark.template_path) == str(TEMPLATE)
     dbt: Any = dag.get_task("dbt_build")
     assert dbt.on_finish_action.value == "delete_succeeded_pod"
 

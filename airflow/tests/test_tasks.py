@@ -14,6 +14,7 @@ from conftest import GKE_ENV, KIND_ENV, REPO_ROOT, publish_manifests, run_contex
 from caec_airflow.gate import dq_gate, make_failure_callback, make_publish, resolve_notifier
 from caec_airflow.local import missing_local_days
 from caec_pipeline.config import PipelineConfig
+from caec_pipeline.window import DayWindow
 
 pytestmark = pytest.mark.usefixtures("clean_caec_env")
 
@@ -97,19 +98,20 @@ def test_local_raw_check_needs_every_day_of_the_window(tmp_path: Path) -> None:
     day1 = tmp_path / "raw" / "dt=2026-11-02"
     day1.mkdir(parents=True)
     (day1 / "_SUCCESS").write_text("")  # markers do not count as data
-    assert missing_local_days(cfg, date(2026, 11, 2), date(2026, 11, 4)) == [
+    window = DayWindow(date(2026, 11, 2), date(2026, 11, 4))
+    assert missing_local_days(cfg, window) == [
         date(2026, 11, 2),
         date(2026, 11, 3),
     ]
     (day1 / "events.jsonl.gz").write_bytes(b"x")
-    assert missing_local_days(cfg, date(2026, 11, 2), date(2026, 11, 4)) == [date(2026, 11, 3)]
+    assert missing_local_days(cfg, window) == [date(2026, 11, 3)]
 
 
 def test_gcs_sensor_watches_each_day_prefix() -> None:
     from caec_airflow.k8s_operators import day_prefixes, split_gcs_uri
 
     cfg = PipelineConfig.from_env(GKE_ENV, repo_root=REPO_ROOT)
-    assert day_prefixes(cfg, date(2026, 11, 2), date(2026, 11, 4)) == [
+    assert day_prefixes(cfg, DayWindow(date(2026, 11, 2), date(2026, 11, 4))) == [
         ("my-project-caec-dev-raw", "raw/dt=2026-11-02/"),
         ("my-project-caec-dev-raw", "raw/dt=2026-11-03/"),
     ]
@@ -140,3 +142,22 @@ def test_kubernetes_sensor_on_a_shared_volume_checks_disk_and_defers(
     day.mkdir(parents=True)
     (day / "part-0.jsonl.gz").write_bytes(b"x")
     assert sensor.execute_complete_local(run_context()) == []
+
+
+def test_a_local_task_runs_its_stage_into_the_task_log(caplog: pytest.LogCaptureFixture) -> None:
+    """The DAG's local mode runs make run's stage runner: lines and progress in the log, tail in the error."""
+    import json
+    import logging
+    import sys
+
+    from caec_airflow.runtime import run_stage
+    from caec_pipeline.runner import StageFailed
+    from caec_pipeline.steps import Stage
+
+    step = {"caec": "progress", "component": "spark", "time": "2026-12-04T07:00:00Z", "step": 1, "steps": 1}
+    script = f"import sys\nprint({json.dumps(json.dumps(step | {'stage': 'x', 'message': 'hi'}))}, file=sys.stderr)\nsys.exit(4)\n"
+    with caplog.at_level(logging.INFO, logger="caec_airflow.runtime"), pytest.raises(StageFailed) as err:
+        run_stage(Stage("sessionize", "sessionize", [sys.executable, "-c", script]))
+    assert "[sessionize] spark 2026-12-04T07:00:00Z [1/1 x] hi" in caplog.messages
+    assert any(m.startswith("[sessionize]") and "100%" in m for m in caplog.messages)
+    assert "stage 'sessionize' failed: exit code 4" in str(err.value) and "[1/1 x] hi" in str(err.value)

@@ -28,7 +28,6 @@ PULLED_CHARTS = ROOT / ".tools" / "charts"
 # A fixed tag keeps renders reproducible (make would use the git sha).
 TEST_IMAGE_TAG = "0123abcd"
 AIRFLOW_PYTHON = ROOT / ".venv" / "airflow" / "bin" / "python"
-SPARK_TEMPLATE = ROOT / "airflow" / "dags" / "templates" / "sparkapplication.yaml"
 # Policy tag ids exist only in a Terraform state; the render tests give environments with a Terraform root
 # these (shaped like google_data_catalog_policy_tag ids) through the make override POLICY_TAGS_JSON.
 TEST_POLICY_TAGS = {
@@ -209,7 +208,7 @@ def pipeline_objects(env: str) -> dict[str, dict[str, Any]]:
         }
         out = Path(home) / "objects.yaml"
         window = ["--start", "2026-11-02", "--end", "2026-11-03"]
-        command = [str(AIRFLOW_PYTHON), "-m", "caec_airflow.k8s_operators", "--template", str(SPARK_TEMPLATE)]
+        command = [str(AIRFLOW_PYTHON), "-m", "caec_airflow.k8s_operators"]
         proc = subprocess.run(
             [*command, *window, "--out", str(out)],
             capture_output=True,

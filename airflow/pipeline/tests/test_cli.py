@@ -12,7 +12,8 @@ import pytest
 
 from caec_pipeline.cli import main
 from caec_pipeline.outputs import plan_outputs
-from caec_pipeline.runner import RunOptions, requested_window, sample_window
+from caec_pipeline.runner import RunOptions, run_window
+from caec_pipeline.window import DayWindow
 
 from .test_dq import manifest, write_pointer
 
@@ -103,12 +104,11 @@ def test_sample_window_and_clearing_is_confined_to_the_data_dir(staging: Path) -
 
     from caec_pipeline.config import PipelineConfig
 
-    assert sample_window(RunOptions(days=3)) == (date(2026, 10, 5), date(2026, 10, 8))
-    assert sample_window(RunOptions(start=date(2026, 1, 1), end=date(2026, 1, 3))) == (
-        date(2026, 1, 1),
-        date(2026, 1, 3),
-    )
-    assert requested_window(RunOptions(input_uri="/x")) == (None, None)
+    assert run_window(RunOptions(days=3), "jsonl") == (DayWindow(date(2026, 10, 5), date(2026, 10, 8)), "")
+    asked = RunOptions(start=date(2026, 1, 1), end=date(2026, 1, 3))
+    assert run_window(asked, "jsonl") == (DayWindow(date(2026, 1, 1), date(2026, 1, 3)), "")
+    with pytest.raises(ValueError, match="is remote: pass --start and --end"):
+        run_window(RunOptions(input_uri="gs://bucket/logs"), "jsonl")
     cfg = PipelineConfig.from_env()
     data = cfg.data_dir.resolve()
     plan = plan_outputs(cfg, generating=True, keep_existing=False)

@@ -207,15 +207,17 @@ def test_a_wrong_format_stops_before_dbt_and_keeps_the_previous_outputs(
     assert len(kept) == 1, "the failed run's manifest and quarantine rows are kept for inspection"
 
 
-def stage_session(command_part: str) -> int | None:
-    """The session id of the running stage whose command line contains ``command_part`` (stages lead their own)."""
+def stage_session(command_part: str, data_dir: Path) -> int | None:
+    """The session id of this run's stage whose command line contains ``command_part`` (stages lead
+    their own). Only a stage writing under ``data_dir`` counts: other runs on the machine (parallel
+    test sessions) have stages with the same command, and this test stops the session it finds."""
     for proc_dir in Path("/proc").glob("[0-9]*"):
         try:
             cmdline = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
             session = int((proc_dir / "stat").read_text().rsplit(") ", 1)[1].split()[3])
         except (OSError, IndexError, ValueError):
             continue
-        if command_part in cmdline and session == int(proc_dir.name):
+        if command_part in cmdline and str(data_dir) in cmdline and session == int(proc_dir.name):
             return session
     return None
 
@@ -249,7 +251,7 @@ def test_ctrl_c_on_make_run_stops_the_running_stage_and_keeps_the_previous_outpu
         while session is None or len(session_members(session)) < 3:  # lifeline, driver, JVM
             assert make.poll() is None and time.monotonic() < deadline, "sessionize did not start"
             time.sleep(0.5)
-            session = stage_session("caec_spark sessionize")
+            session = stage_session("caec_spark sessionize", previous_run)
         os.killpg(make.pid, signal.SIGINT)
         out, _ = make.communicate(timeout=120)  # EOF only once the runner, which shares the pipe, exits
         assert make.returncode != 0

@@ -18,6 +18,7 @@ from caec_pipeline.erasure import (
     marts_window,
     request_id_for,
 )
+from caec_pipeline.window import DayWindow
 
 ENTRY = {
     "request_id": "erase_r1",
@@ -70,7 +71,7 @@ def test_the_ledger_entry_is_found_only_once_staging_is_erased() -> None:
 
 def test_marts_are_rebuilt_over_the_rewritten_days_of_their_sources(cfg: PipelineConfig) -> None:
     # the visitor state's day is Spark's own and does not widen the window
-    assert marts_window(ENTRY) == (date(2026, 11, 1), date(2026, 11, 4))
+    assert marts_window(ENTRY) == DayWindow(date(2026, 11, 1), date(2026, 11, 4))
     assert marts_window({**ENTRY, "staging": []}) is None
     assert dbt_rebuild_args(cfg, {**ENTRY, "staging": []}) is None
     build = dbt_rebuild_args(cfg, ENTRY)

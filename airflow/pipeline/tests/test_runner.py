@@ -12,16 +12,56 @@ from pathlib import Path
 import pytest
 
 from caec_pipeline.config import PipelineConfig
-from caec_pipeline.runner import Stage, StageFailed, execute
+from caec_pipeline.runner import StageFailed, execute
+from caec_pipeline.steps import Stage
+
+# A child that reports progress as the Spark job does: one JSON object per line on stderr.
+SPARK_LIKE = """
+import json, sys
+for i in range(1, 5):
+    line = {"caec": "progress", "component": "spark", "time": f"2026-12-04T07:00:0{i}Z",
+            "step": i, "steps": 4, "stage": "work", "message": f"working {i}"}
+    print(json.dumps(line), file=sys.stderr, flush=True)
+print(json.dumps({"caec": "progress", "component": "spark", "time": "2026-12-04T07:00:05Z",
+                  "stage": "work", "message": "done"}), file=sys.stderr, flush=True)
+print("x", flush=True)
+"""
 
 
 def test_a_stage_streams_its_output_to_a_log(tmp_path: Path) -> None:
-    script = "import sys\nfor i in range(1, 5):\n    print(f'caec-spark 12:00:0{i} [{i}/4 work] working', flush=True)\nprint('x', file=sys.stderr)\n"
     out = io.StringIO()
-    seconds = execute(Stage("demo", "demo", [sys.executable, "-c", script]), tmp_path, out)
+    seconds = execute(Stage("demo", "demo", [sys.executable, "-c", SPARK_LIKE]), tmp_path, out)
     assert seconds > 0
     log = (tmp_path / "demo.log").read_text()
-    assert "[4/4 work] working" in log and log.rstrip().endswith("x")
+    output = log[log.index("spark 2026-12-04T07:00:01Z") :]  # after the command line (this script)
+    # the log reads as text: the JSON progress lines are written as what they say
+    assert output.splitlines() == [
+        *(f"spark 2026-12-04T07:00:0{i}Z [{i}/4 work] working {i}" for i in range(1, 5)),
+        "spark 2026-12-04T07:00:05Z [work] done",
+        "x",
+    ]
+    assert "100%" in out.getvalue()
+
+
+def test_the_dag_runs_a_stage_into_its_task_log(tmp_path: Path) -> None:
+    """The DAG's local mode: no log file, every line to the task log, progress as periodic lines."""
+    lines: list[str] = []
+    progress = io.StringIO()
+    execute(Stage("demo", "demo", [sys.executable, "-c", SPARK_LIKE]), None, progress, echo=lines.append)
+    assert lines[0] == "spark 2026-12-04T07:00:01Z [1/4 work] working 1" and lines[-1] == "x"
+    assert "100%" in progress.getvalue() and list(tmp_path.iterdir()) == []
+
+
+def test_dbt_json_log_lines_are_read_as_text_and_progress(tmp_path: Path) -> None:
+    start = {"info": {"name": "LogStartLine", "level": "info", "msg": "1 of 2 START sql view model main.a"},
+             "data": {"index": 1, "total": 2}}  # fmt: skip
+    done = {"info": {"name": "LogTestResult", "level": "info", "msg": "2 of 2 PASS not_null_a_id"},
+            "data": {"index": 2, "num_models": 2, "status": "pass"}}  # fmt: skip
+    script = f"import json\nfor e in {[start, done]!r}:\n    print(json.dumps(e), flush=True)\n"
+    out = io.StringIO()
+    execute(Stage("dbt", "dbt build", [sys.executable, "-c", script]), tmp_path, out)
+    log = (tmp_path / "dbt.log").read_text().splitlines()
+    assert log[-2:] == ["1 of 2 START sql view model main.a", "2 of 2 PASS not_null_a_id"]
     assert "100%" in out.getvalue()
 
 
@@ -138,6 +178,7 @@ def test_the_summary_gives_every_filter_reason_its_own_label(cfg: PipelineConfig
 
     from caec_pipeline.dq import DQThresholds, evaluate_manifests
     from caec_pipeline.runner import RunSummary, format_summary
+    from caec_pipeline.window import DayWindow
 
     from .test_dq import manifest
 
@@ -147,10 +188,31 @@ def test_the_summary_gives_every_filter_reason_its_own_label(cfg: PipelineConfig
     )  # fmt: skip
     dq = evaluate_manifests([m], DQThresholds())
     summary = RunSummary(
-        date(2026, 11, 2), date(2026, 11, 3), dq.totals, dq.quarantined_by_reason, dq, cfg.duckdb_path,
+        DayWindow(date(2026, 11, 2), date(2026, 11, 3)), dq.totals, dq.quarantined_by_reason, dq, cfg.duckdb_path,
         cfg.dashboard_path, {},
     )  # fmt: skip
     line = next(x for x in format_summary(summary, cfg).splitlines() if x.strip().startswith("filtered"))
     assert line.split(None, 2)[2] == (
         "by reason: static asset requests 200, outside the window 50, look-back context 30"
     )
+
+
+def test_the_gate_after_sessionize_judges_this_runs_window_only(tmp_path: Path) -> None:
+    """The runner is told the window, it does not read it back: of the published manifests it takes
+    the one of exactly that window (a manifest's window also carries its look-back hours)."""
+    import json
+    from datetime import date
+
+    from caec_pipeline.runner import run_manifests
+    from caec_pipeline.window import DayWindow
+
+    from .test_dq import manifest, write_pointer
+
+    (tmp_path / "manifests").mkdir()
+    runs = [manifest("this", "2026-11-02", "2026-11-03"), manifest("wider", "2026-11-01", "2026-11-04")]
+    for m in runs:
+        (tmp_path / "manifests" / f"run_id={m['run_id']}.json").write_text(json.dumps(m))
+    write_pointer(tmp_path, "this", "wider")
+    cfg = PipelineConfig.from_env({"CAEC_STAGING_URI": str(tmp_path)})
+    window = DayWindow(date(2026, 11, 2), date(2026, 11, 3))
+    assert [m["run_id"] for m in run_manifests(cfg, window)] == ["this"]

@@ -11,9 +11,8 @@ operator classes; every name, URI and threshold is read by the tasks at run time
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, CronDataIntervalTimetable, Param
@@ -22,13 +21,12 @@ from caec_airflow import DAG_ID
 from caec_airflow.alerts import CaecAlertNotifier
 from caec_airflow.gate import Notifier, dq_gate, make_failure_callback, make_publish
 from caec_airflow.spark_app import SparkSizing
-from caec_airflow.window import PARAM_END, PARAM_START
 from caec_pipeline.config import MODES
+from caec_pipeline.window import PARAM_END, PARAM_START
 
 TASK_IDS = ("wait_for_raw", "sessionize", "dbt_build", "dq_gate", "publish")
 # First day the schedule covers; catchup fills every day since (manual ranges go further back).
 DEFAULT_START_DATE = datetime(2026, 11, 1, tzinfo=UTC)
-DEFAULT_TEMPLATE = Path("templates") / "sparkapplication.yaml"
 
 # Per-task time budgets (execution_timeout; the sensor's wait is its `timeout`).
 RAW_WAIT = {"local": timedelta(hours=2), "kubernetes": timedelta(hours=18)}
@@ -98,29 +96,64 @@ def default_args(mode: str, notifier: Notifier | None) -> dict[str, Any]:
 
 
 def run_params() -> dict[str, Param]:
-    """Optional date range of a manual run (both or neither; end exclusive)."""
-    return {
-        PARAM_START: Param(
-            None,
-            type=["null", "string"],
-            format="date",
-            title="First day (manual backfill)",
-            description="YYYY-MM-DD; with `end`, process [start, end) instead of the data interval.",
+    """Optional date range of a manual run (both or neither; end exclusive; checked by DayWindow)."""
+    texts = {
+        PARAM_START: (
+            "First day (manual backfill)",
+            "YYYY-MM-DD; with `end`, process [start, end) instead of the data interval.",
         ),
-        PARAM_END: Param(
-            None,
-            type=["null", "string"],
-            format="date",
-            title="Day after the last day (exclusive)",
-            description="YYYY-MM-DD, exclusive: start=2026-11-01 end=2026-11-03 processes two days.",
+        PARAM_END: (
+            "Day after the last day (exclusive)",
+            "YYYY-MM-DD, exclusive: start=2026-11-01 end=2026-11-03 processes two days.",
         ),
     }
+    return {
+        name: Param(None, type=["null", "string"], format="date", title=title, description=text)
+        for name, (title, text) in texts.items()
+    }
+
+
+def caec_dag(
+    dag_id: str,
+    mode: str,
+    notifier: Notifier | None,
+    *,
+    params: dict[str, Param],
+    tags: list[str],
+    **settings: Any,
+) -> DAG:
+    """A CAEC DAG: retries, time budget and alerts of ``mode`` (:func:`default_args`), tagged with it."""
+    return DAG(
+        dag_id=dag_id,
+        default_args=default_args(mode, notifier),
+        params=params,
+        tags=["caec", *tags, f"mode:{mode}"],
+        **settings,
+    )
+
+
+def python_tasks(
+    bodies: Mapping[str, Callable[..., Any]],
+    timeouts: Mapping[str, timedelta],
+    **options: dict[str, Any],
+) -> list[Any]:
+    """One PythonOperator per (task id, body), with its time budget and any per-task ``options``."""
+    from airflow.providers.standard.operators.python import PythonOperator
+
+    return [
+        PythonOperator(
+            task_id=task_id,
+            python_callable=body,
+            execution_timeout=timeouts[task_id],
+            **options.get(task_id, {}),
+        )
+        for task_id, body in bodies.items()
+    ]
 
 
 def build_clickstream_daily(
     mode: str | None = None,
     *,
-    template_path: Path | str | None = None,
     notifier: Notifier | None = None,
     start_date: datetime = DEFAULT_START_DATE,
     sizing: SparkSizing | None = None,
@@ -129,8 +162,10 @@ def build_clickstream_daily(
     mode = resolve_mode(mode)
     from airflow.providers.standard.operators.python import PythonOperator
 
-    with DAG(
-        dag_id=DAG_ID,
+    with caec_dag(
+        DAG_ID,
+        mode,
+        notifier,
         description="Raw click logs -> sessions (Spark) -> marts (dbt) -> DQ gate -> publish",
         # Data intervals (not Airflow 3's trigger default): the run for day D starts after D ends,
         # and its data interval is exactly [D, D+1) — the day the tasks process.
@@ -139,9 +174,8 @@ def build_clickstream_daily(
         catchup=True,
         max_active_runs=MAX_ACTIVE_RUNS[mode],
         dagrun_timeout=timedelta(hours=24),
-        default_args=default_args(mode, notifier),
         params=run_params(),
-        tags=["caec", "clickstream", f"mode:{mode}"],
+        tags=["clickstream"],
         doc_md=DOC_MD,
     ) as dag:
         if mode == "kubernetes":
@@ -159,7 +193,6 @@ def build_clickstream_daily(
             )
             sessionize: Any = CaecSparkApplicationOperator(
                 task_id="sessionize",
-                template_path=str(template_path or DEFAULT_TEMPLATE),
                 sizing=sizing,
                 execution_timeout=TIMEOUTS["sessionize"],
             )
@@ -178,17 +211,11 @@ def build_clickstream_daily(
                 poke_interval=30,
                 timeout=RAW_WAIT[mode].total_seconds(),
             )
-            sessionize = PythonOperator(
-                task_id="sessionize",
-                python_callable=sessionize_local,
-                execution_timeout=TIMEOUTS["sessionize"],
-            )
-            dbt_build = PythonOperator(
-                task_id="dbt_build",
-                python_callable=dbt_build_local,
-                execution_timeout=TIMEOUTS["dbt_build"],
+            sessionize, dbt_build = python_tasks(
+                {"sessionize": sessionize_local, "dbt_build": dbt_build_local},
+                TIMEOUTS,
                 # dbt's look-back windows of neighbouring days overlap: never two builds at once.
-                max_active_tis_per_dag=1,
+                dbt_build={"max_active_tis_per_dag": 1},
             )
         gate = PythonOperator(
             task_id="dq_gate",

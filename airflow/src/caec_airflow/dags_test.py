@@ -22,7 +22,8 @@ from pathlib import Path
 from caec_airflow import DAG_ID
 from caec_airflow.local import missing_local_days
 from caec_pipeline.config import PipelineConfig, is_remote_uri, local_path
-from caec_pipeline.steps import generate_command, parse_day, spark_env
+from caec_pipeline.steps import generate_stage
+from caec_pipeline.window import DayWindow, parse_day
 
 AIRFLOW_DIR = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = AIRFLOW_DIR / "dags"
@@ -54,11 +55,12 @@ def airflow_cli() -> str:
 
 def ensure_raw_day(cfg: PipelineConfig, day: date, events: int, seed: int) -> bool:
     """Generate ``events`` synthetic events for ``day`` when its raw folder is empty; True if generated."""
-    if not missing_local_days(cfg, day, day + timedelta(days=1)):
+    window = DayWindow.of_days(day, 1)
+    if not missing_local_days(cfg, window):
         return False
-    argv = generate_command(cfg, events, seed, day, 1)
-    print(f">> generating {events} synthetic events for {day}: {' '.join(argv)}", flush=True)
-    subprocess.run(argv, check=True, env={**os.environ, **cfg.to_env(), **spark_env(cfg)}, cwd=cfg.repo_root)
+    stage = generate_stage(cfg, events, seed, window)
+    print(f">> generating {events} synthetic events for {day}: {' '.join(stage.argv)}", flush=True)
+    subprocess.run(stage.argv, check=True, env={**os.environ, **stage.env}, cwd=stage.cwd)
     return True
 
 

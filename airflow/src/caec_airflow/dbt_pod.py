@@ -9,13 +9,13 @@ tests check the V1Pod the provider builds from it (``build_pod_request_obj``). T
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from caec_airflow.security import DBT_UID, container_security_context, pod_security_context
 from caec_airflow.spark_app import PRIORITY_CLASS
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import dbt_build_args, dbt_env
+from caec_pipeline.window import DayWindow
 
 # The dbt image's entry point; the project (and profiles.yml) sit in the image's working dir under dbt/.
 DBT_COMMAND = ["dbt"]
@@ -49,21 +49,21 @@ DBT_RESOURCES = {
 }
 
 
-def dbt_pod_spec(cfg: PipelineConfig, start: date, end: date) -> DbtPodSpec:
-    """The dbt pod for ``[start, end)``: image ``<repo>/caec-dbt:<tag>``, the dbt KSA, restricted security."""
+def dbt_pod_spec(cfg: PipelineConfig, window: DayWindow) -> DbtPodSpec:
+    """The dbt pod for ``window``: image ``<repo>/caec-dbt:<tag>``, the dbt KSA, restricted security."""
     return DbtPodSpec(
         namespace=cfg.jobs_namespace,
         image=cfg.dbt_image,
         service_account_name=cfg.dbt_service_account,
         cmds=list(DBT_COMMAND),
-        arguments=dbt_build_args(cfg, start, end),
+        arguments=dbt_build_args(cfg, window),
         env_vars=dict(sorted(dbt_env(cfg).items())),
         labels={
             "app.kubernetes.io/name": "caec-dbt",
             "app.kubernetes.io/part-of": "caec",
             "app.kubernetes.io/managed-by": "airflow",
             "caec.io/env": cfg.env,
-            "caec.io/window-start": start.isoformat(),
+            "caec.io/window-start": window.start.isoformat(),
         },
         resources=DBT_RESOURCES,
         pod_security_context=pod_security_context(DBT_UID),

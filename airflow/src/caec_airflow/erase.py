@@ -13,25 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from airflow.sdk import DAG, Param
 
-from caec_airflow.dag_factory import DEFAULT_START_DATE, DEFAULT_TEMPLATE, default_args, resolve_mode
+from caec_airflow.dag_factory import DEFAULT_START_DATE, caec_dag, python_tasks, resolve_mode
 from caec_airflow.gate import Notifier
-from caec_airflow.local import dbt_local_env
-from caec_airflow.runtime import load_config, require_venv, run_logged
-from caec_pipeline.erasure import (
-    SubjectKeys,
-    dbt_command,
-    dbt_erase_args,
-    dbt_rebuild_args,
-    erase_command,
-    load_entry,
-    request_id_for,
-)
-from caec_pipeline.steps import spark_env
+from caec_airflow.runtime import load_config, run_stage
+from caec_pipeline import erasure
 
 ERASE_DAG_ID = "clickstream_erase"
 ERASE_TASK_IDS = ("erase_staging", "erase_marts", "rebuild_marts")
@@ -82,77 +71,57 @@ def erase_params() -> dict[str, Param]:
 
 def request_id_of(context: Mapping[str, Any]) -> str:
     """The ledger id of a run's request: derived from the run id, so retries and later tasks reuse it."""
-    return request_id_for(str(context["run_id"]))
+    return erasure.request_id_for(str(context["run_id"]))
 
 
-def request_of(context: Mapping[str, Any]) -> tuple[SubjectKeys, str, str]:
+def request_of(context: Mapping[str, Any]) -> tuple[erasure.SubjectKeys, str, str]:
     """(raw keys, requested_by, request id) of a run (only the staging step needs the raw keys)."""
     params = context.get("params") or {}
-    return SubjectKeys.from_params(params), str(params.get("requested_by") or ""), request_id_of(context)
+    keys = erasure.SubjectKeys.from_params(params)
+    return keys, str(params.get("requested_by") or ""), request_id_of(context)
 
 
 def erase_staging_local(**context: Any) -> None:
-    cfg = load_config()
-    require_venv(cfg, "spark")
     keys, requested_by, request_id = request_of(context)
-    argv = erase_command(cfg, keys, requested_by, request_id)
-    run_logged(argv, env={**cfg.to_env(), **spark_env(cfg)}, cwd=cfg.repo_root, what="erase staging")
+    run_stage(erasure.erase_staging_stage(load_config(), keys, requested_by, request_id))
 
 
 def erase_marts_local(**context: Any) -> None:
     cfg = load_config()
-    require_venv(cfg, "dbt")
-    entry = load_entry(cfg, request_id_of(context))
-    run_logged(
-        dbt_command(cfg, dbt_erase_args(cfg, entry)),
-        env=dbt_local_env(cfg),
-        cwd=cfg.repo_root,
-        what="erase marts",
-    )
+    run_stage(erasure.erase_marts_stage(cfg, erasure.load_entry(cfg, request_id_of(context))))
 
 
 def rebuild_marts_local(**context: Any) -> None:
     from airflow.sdk.exceptions import AirflowSkipException
 
     cfg = load_config()
-    args = dbt_rebuild_args(cfg, load_entry(cfg, request_id_of(context)))
-    if args is None:
+    stage = erasure.rebuild_marts_stage(cfg, erasure.load_entry(cfg, request_id_of(context)))
+    if stage is None:
         raise AirflowSkipException("the erasure removed nothing from staging: no day to rebuild")
-    require_venv(cfg, "dbt")
-    run_logged(dbt_command(cfg, args), env=dbt_local_env(cfg), cwd=cfg.repo_root, what="rebuild marts")
+    run_stage(stage)
 
 
 def build_clickstream_erase(
     mode: str | None = None,
     *,
-    template_path: Path | str | None = None,
     notifier: Notifier | None = None,
     start_date: datetime = DEFAULT_START_DATE,
 ) -> DAG:
     """The erase DAG for ``mode`` (default: ``CAEC_MODE``). Cheap: no config, file or network access."""
     mode = resolve_mode(mode)
-    from airflow.providers.standard.operators.python import PythonOperator
 
-    with DAG(
-        dag_id=ERASE_DAG_ID,
-        description="Erase a data subject from staging and the marts (ledger of hashed ids)",
-        schedule=None,
-        start_date=start_date,
-        catchup=False,
-        # One erasure at a time: each rewrites partitions and publishes a pointer generation.
-        max_active_runs=1,
-        dagrun_timeout=timedelta(hours=8),
-        default_args=default_args(mode, notifier),
-        params=erase_params(),
-        tags=["caec", "privacy", f"mode:{mode}"],
-        doc_md=DOC_MD,
-    ) as dag:
+    # On request only; one erasure at a time: each rewrites partitions and publishes a pointer generation.
+    runs = {"schedule": None, "catchup": False, "max_active_runs": 1, "dagrun_timeout": timedelta(hours=8)}
+    description = "Erase a data subject from staging and the marts (ledger of hashed ids)"
+    with caec_dag(
+        ERASE_DAG_ID, mode, notifier, params=erase_params(), tags=["privacy"], **runs,
+        description=description, start_date=start_date, doc_md=DOC_MD,
+    ) as dag:  # fmt: skip
         if mode == "kubernetes":
             from caec_airflow.k8s_erase import CaecEraseDbtPodOperator, CaecEraseSparkOperator
 
             staging: Any = CaecEraseSparkOperator(
                 task_id="erase_staging",
-                template_path=str(template_path or DEFAULT_TEMPLATE),
                 execution_timeout=TIMEOUTS["erase_staging"],
             )
             marts: Any = CaecEraseDbtPodOperator(
@@ -168,20 +137,13 @@ def build_clickstream_erase(
                 execution_timeout=TIMEOUTS["rebuild_marts"],
             )
         else:
-            staging = PythonOperator(
-                task_id="erase_staging",
-                python_callable=erase_staging_local,
-                execution_timeout=TIMEOUTS["erase_staging"],
-            )
-            marts = PythonOperator(
-                task_id="erase_marts",
-                python_callable=erase_marts_local,
-                execution_timeout=TIMEOUTS["erase_marts"],
-            )
-            rebuild = PythonOperator(
-                task_id="rebuild_marts",
-                python_callable=rebuild_marts_local,
-                execution_timeout=TIMEOUTS["rebuild_marts"],
+            staging, marts, rebuild = python_tasks(
+                {
+                    "erase_staging": erase_staging_local,
+                    "erase_marts": erase_marts_local,
+                    "rebuild_marts": rebuild_marts_local,
+                },
+                TIMEOUTS,
             )
         staging >> marts >> rebuild
     return dag

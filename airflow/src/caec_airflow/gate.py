@@ -19,8 +19,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
 
-from caec_airflow.runtime import load_config
-from caec_airflow.window import window_from_context
+from caec_airflow.runtime import load_config, window_of
 from caec_pipeline.dq import DQResult, DQThresholds, ManifestError, evaluate_manifests, load_manifests
 from caec_pipeline.publish import publish
 
@@ -76,18 +75,17 @@ def run_fields(context: Mapping[str, Any]) -> dict[str, Any]:
 def window_fields(context: Mapping[str, Any]) -> dict[str, str] | None:
     """The run's window as ISO days; None when it has none (its failure still deserves a report)."""
     try:
-        start, end = window_from_context(context)
+        return window_of(context).to_dict()
     except ValueError:
         return None
-    return {"start": start.isoformat(), "end": end.isoformat()}
 
 
 def evaluate_window(context: Mapping[str, Any]) -> DQResult:
     """The gate's verdict over the manifests of the run's window (latest run per window)."""
     cfg = load_config()
-    start, end = window_from_context(context)
+    window = window_of(context)
     try:
-        manifests = load_manifests(cfg.staging_uri, start, end)
+        manifests = load_manifests(cfg.staging_uri, window.start, window.end)
     except ManifestError as exc:
         raise AirflowFailException(str(exc)) from exc
     return evaluate_manifests(manifests, DQThresholds.from_config(cfg))
@@ -107,19 +105,19 @@ def make_publish(notifier: Notifier | None = None) -> Callable[..., list[str]]:
 
     def publish_window(**context: Any) -> list[str]:
         cfg = load_config()
-        start, end = window_from_context(context)
+        window = window_of(context)
         # Re-evaluated rather than pulled from XCom: publish must describe what is published now.
         result = evaluate_window(context)
         if not result.passed:
             raise DQGateFailed("refusing to publish: " + result.message, result.failures)
-        written = publish(cfg, start, end, result)
+        written = publish(cfg, window, result)
         for uri in written:
             log.info("published %s", uri)
         notify(
             {
                 "event": "published",
                 **run_fields(context),
-                "window": {"start": start.isoformat(), "end": end.isoformat()},
+                "window": window.to_dict(),
                 "markers": written,
                 "dq": result.to_dict(),
             },

@@ -9,27 +9,25 @@ runs. Imported only when the DAG is built in kubernetes mode (the providers are 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date
 from typing import Any
 
 from caec_airflow.dbt_pod import DbtPodSpec, dbt_pod_spec
 from caec_airflow.erase import request_id_of, request_of
 from caec_airflow.k8s_operators import CaecDbtPodOperator, CaecSparkApplicationOperator
 from caec_airflow.runtime import load_config
-from caec_airflow.spark_app import load_template, render_spark_application
+from caec_airflow.spark_app import spark_application
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.erasure import dbt_erase_args, dbt_rebuild_args, erase_args, load_entry
+from caec_pipeline.window import DayWindow
 
 APP_NAME = "caec-erase"
 
 
-def erase_application(
-    template_text: str, cfg: PipelineConfig, context: Any, day: date, sizing: Any = None
-) -> dict[str, Any]:
+def erase_application(cfg: PipelineConfig, context: Any, day: date, sizing: Any = None) -> dict[str, Any]:
     """The erase SparkApplication: the daily document for ``day`` with the erasure's name and argv."""
     keys, requested_by, request_id = request_of(context)
-    document = render_spark_application(template_text, cfg, day, day + timedelta(days=1), sizing=sizing)
+    document = spark_application(cfg, DayWindow.of_days(day, 1), sizing=sizing)
     document["metadata"]["name"] = f"{APP_NAME}-{day:%Y%m%d}"
     document["metadata"]["labels"]["app.kubernetes.io/name"] = APP_NAME
     document["spec"]["arguments"] = erase_args(cfg, keys, requested_by, request_id)
@@ -38,7 +36,7 @@ def erase_application(
 
 def erase_pod(cfg: PipelineConfig, arguments: list[str], day: date) -> DbtPodSpec:
     """The daily dbt pod with other dbt arguments (the window of the daily spec is not used)."""
-    spec = dbt_pod_spec(cfg, day, day + timedelta(days=1))
+    spec = dbt_pod_spec(cfg, DayWindow.of_days(day, 1))
     return dataclasses.replace(
         spec, arguments=arguments, labels={**spec.labels, "app.kubernetes.io/name": "caec-dbt-erase"}
     )
@@ -53,9 +51,7 @@ def run_day(context: Any) -> date:
 class CaecEraseSparkOperator(CaecSparkApplicationOperator):
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> dict[str, Any]:
         cfg = cfg or load_config()
-        document = erase_application(
-            load_template(Path(self.template_path)), cfg, context, run_day(context), self.sizing
-        )
+        document = erase_application(cfg, context, run_day(context), self.sizing)
         self.template_spec = document
         self.application_file = None
         self.namespace = cfg.jobs_namespace

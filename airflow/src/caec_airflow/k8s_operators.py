@@ -6,7 +6,7 @@ the SparkApplication, waits for the driver, streams its log and deletes the CR; 
 runs the dbt pod; the Google provider's GCS sensor defers to the triggerer while it waits.
 Imported only when the DAG is built in kubernetes mode (the providers are slow to import).
 
-``python -m caec_airflow.k8s_operators --template T --start D --end D [--out F]`` writes, as a YAML stream, the SparkApplication
+``python -m caec_airflow.k8s_operators --start D --end D [--out F]`` writes, as a YAML stream, the SparkApplication
 and the dbt pod the DAG's tasks would create with this process's ``CAEC_*`` environment: the provider's
 own code builds them, no cluster needed (helm/tests validate them against each environment's values).
 """
@@ -29,11 +29,10 @@ from kubernetes.client import models as k8s
 
 from caec_airflow.dbt_pod import DATA_VOLUME, DbtPodSpec, dbt_pod_spec
 from caec_airflow.local import missing_local_days
-from caec_airflow.runtime import load_config
-from caec_airflow.spark_app import SparkSizing, load_template, render_spark_application, sizing_from_env
-from caec_airflow.window import window_from_context
+from caec_airflow.runtime import load_config, window_of
+from caec_airflow.spark_app import SparkSizing, sizing_from_env, spark_application
 from caec_pipeline.config import PipelineConfig, is_remote_uri
-from caec_pipeline.steps import iter_days
+from caec_pipeline.window import DayWindow
 
 
 def split_gcs_uri(uri: str) -> tuple[str, str]:
@@ -49,10 +48,10 @@ def split_gcs_uri(uri: str) -> tuple[str, str]:
     return bucket, path.strip("/")
 
 
-def day_prefixes(cfg: PipelineConfig, start: date, end: date) -> list[tuple[str, str]]:
-    """(bucket, prefix) of each day's raw folder ``<raw>/dt=YYYY-MM-DD/`` in ``[start, end)``."""
+def day_prefixes(cfg: PipelineConfig, window: DayWindow) -> list[tuple[str, str]]:
+    """(bucket, prefix) of each day's raw folder ``<raw>/dt=YYYY-MM-DD/`` in the window."""
     out = []
-    for day in iter_days(start, end):
+    for day in window:
         bucket, path = split_gcs_uri(cfg.raw_day_uri(day.isoformat()))
         out.append((bucket, path + "/"))
     return out
@@ -75,18 +74,17 @@ class CaecRawPrefixSensor(GCSObjectsWithPrefixExistenceSensor):
     def _all_present(self, context: Any) -> bool:
         """Point bucket/prefix at the first day without objects; True when there is none."""
         cfg = load_config()
-        start, end = window_from_context(context)
-        for bucket, prefix in day_prefixes(cfg, start, end):
+        for bucket, prefix in day_prefixes(cfg, window_of(context)):
             self.bucket, self.prefix = bucket, prefix
             if not self.poke(context):
                 return False
         return True
 
     def _wait_on_disk(self, context: Any, cfg: PipelineConfig) -> Any:
-        start, end = window_from_context(context)
-        missing = missing_local_days(cfg, start, end)
+        window = window_of(context)
+        missing = missing_local_days(cfg, window)
         if not missing:
-            self.log.info("raw data present for [%s, %s) under %s", start, end, cfg.raw_uri)
+            self.log.info("raw data present for %s under %s", window, cfg.raw_uri)
             return []
         self.log.info("raw data not there yet for %s under %s", ", ".join(map(str, missing)), cfg.raw_uri)
         self.defer(
@@ -114,12 +112,11 @@ class CaecRawPrefixSensor(GCSObjectsWithPrefixExistenceSensor):
 class CaecSparkApplicationOperator(SparkKubernetesOperator):
     """SparkKubernetesOperator whose SparkApplication is rendered for the run's window at execute time."""
 
-    def __init__(self, *, template_path: str, sizing: SparkSizing | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, sizing: SparkSizing | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("get_logs", True)
         kwargs.setdefault("delete_on_termination", True)
         kwargs.setdefault("random_name_suffix", True)
         super().__init__(**kwargs)
-        self.template_path = template_path
         # None: the environment's sizing (CAEC_SPARK_SIZING from the caec-spark-sizing ConfigMap), read
         # when the task runs, so one DAG file serves every environment.
         self.sizing = sizing
@@ -127,11 +124,8 @@ class CaecSparkApplicationOperator(SparkKubernetesOperator):
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> dict[str, Any]:
         """Render the window's SparkApplication into ``template_spec`` and target the jobs namespace."""
         cfg = cfg or load_config()
-        start, end = window_from_context(context)
         sizing = self.sizing or sizing_from_env(os.environ)
-        document = render_spark_application(
-            load_template(Path(self.template_path)), cfg, start, end, sizing=sizing
-        )
+        document = spark_application(cfg, window_of(context), sizing=sizing)
         self.template_spec = document
         self.application_file = None
         self.namespace = cfg.jobs_namespace
@@ -196,8 +190,7 @@ class CaecDbtPodOperator(KubernetesPodOperator):
     def prepare(self, context: Any, cfg: PipelineConfig | None = None) -> DbtPodSpec:
         """Resolve the dbt pod for the run's window (config read now, at run time)."""
         cfg = cfg or load_config()
-        start, end = window_from_context(context)
-        spec = dbt_pod_spec(cfg, start, end)
+        spec = dbt_pod_spec(cfg, window_of(context))
         self.apply(spec)
         return spec
 
@@ -206,13 +199,13 @@ class CaecDbtPodOperator(KubernetesPodOperator):
         return super().execute(context)
 
 
-def pipeline_objects(start: date, end: date, template_path: Path) -> list[dict[str, Any]]:
+def pipeline_objects(start: date, end: date) -> list[dict[str, Any]]:
     """The SparkApplication and the dbt pod of ``[start, end)``, built by the DAG's own tasks."""
     from kubernetes.client import ApiClient
 
     from caec_airflow.dag_factory import build_clickstream_daily
 
-    dag = build_clickstream_daily("kubernetes", template_path=template_path)
+    dag = build_clickstream_daily("kubernetes")
     context = {
         "params": {"start": None, "end": None},
         "data_interval_start": datetime.combine(start, datetime.min.time(), tzinfo=UTC),
@@ -234,15 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--end", type=date.fromisoformat, required=True, help="day after the last, YYYY-MM-DD"
     )
-    parser.add_argument(
-        "--template",
-        type=Path,
-        required=True,
-        help="the DAG's SparkApplication template (dags/templates/...)",
-    )
     parser.add_argument("--out", type=Path, default=None, help="write here (Airflow logs to stdout too)")
     args = parser.parse_args(argv)
-    text = yaml.safe_dump_all(pipeline_objects(args.start, args.end, args.template), sort_keys=False)
+    text = yaml.safe_dump_all(pipeline_objects(args.start, args.end), sort_keys=False)
     if args.out:
         args.out.write_text(text, encoding="utf-8")
     else:

@@ -1,4 +1,4 @@
-"""Run-time helpers shared by every task: the config (read lazily, once per task) and subprocesses.
+"""Run-time helpers shared by every task: the config and window (read once per task) and local stages.
 
 Nothing here runs at DAG import: the config is read when a task executes, in the worker that has the
 ``caec-pipeline-config`` ConfigMap in its environment, so a bad value fails the first task with a
@@ -8,13 +8,13 @@ message naming the variable instead of breaking DAG parsing for every DAG.
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-from collections import deque
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Mapping
+from typing import Any
 
+from caec_pipeline import window
 from caec_pipeline.config import PipelineConfig
+from caec_pipeline.runner import execute
+from caec_pipeline.steps import Stage
 
 log = logging.getLogger(__name__)
 
@@ -24,49 +24,41 @@ def load_config() -> PipelineConfig:
     return PipelineConfig.from_env()
 
 
-def require_venv(cfg: PipelineConfig, name: str) -> Path:
-    """Interpreter of a component venv, with the make target to run when it is missing."""
-    python = cfg.venv_python(name)
-    if not python.exists():
-        raise FileNotFoundError(
-            f"the {name} environment is missing ({python}): create it with "
-            f"`make {cfg.repo_root / '.venv' / name / '.synced'}` (or `make setup`) in {cfg.repo_root}"
-        )
-    return python
+def window_of(context: Mapping[str, Any]) -> window.DayWindow:
+    """The run's day window from an Airflow task context: params ``start``/``end``, else the data interval.
 
-
-def run_logged(
-    argv: Sequence[str],
-    *,
-    env: Mapping[str, str],
-    cwd: Path | None = None,
-    what: str,
-    tail_lines: int = 40,
-) -> None:
-    """Run a child process, streaming its output into the task log; fail with the output's tail.
-
-    The full output goes to the Airflow task log line by line (progress stays visible while a long
-    Spark or dbt run works); the exception carries the last lines so the failure reason is in the
-    task's error, not only somewhere in the log.
+    Every task resolves it the same way, so a manual backfill of ``[start, end)`` re-runs exactly those
+    days in Spark, dbt, the gate and publish.
     """
-    log.info("%s: %s", what, " ".join(argv))
-    tail: deque[str] = deque(maxlen=tail_lines)
-    with subprocess.Popen(
-        list(argv),
-        env={**os.environ, **env},
-        cwd=str(cwd) if cwd else None,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        bufsize=1,
-    ) as proc:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            # Spark can print one-line query plans of megabytes: keep the error message readable.
-            tail.append(line if len(line) <= 2000 else line[:2000] + " [...]")
-            log.info("[%s] %s", what, line)
-        code = proc.wait()
-    if code != 0:
-        raise RuntimeError(f"{what} failed with exit code {code}; last output:\n" + "\n".join(tail))
+    return window.resolve(
+        context.get("params"), context.get("data_interval_start"), context.get("data_interval_end")
+    )
+
+
+class _TaskLogStream:
+    """A text stream into the task log: the stage runner's progress lines (a line per 10%, or 30 s)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def write(self, text: str) -> int:
+        for line in text.splitlines():
+            if line.strip():
+                log.info("[%s] %s", self.what, line.strip())
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+def run_stage(stage: Stage) -> None:
+    """Run one local stage with the pipeline's stage runner (the one ``make run`` uses).
+
+    Every output line goes to the task log; so does the progress the stage reports. A failure raises
+    with the output's key lines and tail, so the reason is in the task's error, not only in the log.
+    """
+    log.info("%s: %s", stage.title, " ".join(stage.argv))
+    execute(stage, None, _TaskLogStream(stage.key), echo=lambda line: log.info("[%s] %s", stage.key, line))  # type: ignore[arg-type]

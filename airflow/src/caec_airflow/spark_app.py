@@ -1,26 +1,21 @@
-"""Render the ``sessionize`` SparkApplication (sparkoperator.k8s.io/v1beta2) for one run window.
+"""Build the ``sessionize`` SparkApplication (sparkoperator.k8s.io/v1beta2) for one run window.
 
-A pure function of (template text, PipelineConfig, window, sizing): no cluster, no scheduler, no
-environment reads, so tests render and schema-validate exactly what the operator submits. The
-template lives with the DAG (``dags/templates/sparkapplication.yaml``); the job's arguments come from
-``caec_pipeline.steps.sessionize_args`` — the same argv the local mode runs.
+A pure function of (PipelineConfig, window, sizing) returning a plain dict: no template, no cluster, no
+scheduler, no environment reads, so tests schema-validate exactly what the operator submits. The job's
+arguments come from ``caec_pipeline.steps.sessionize_args`` — the same argv the local mode runs.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from datetime import date
-from pathlib import Path
+from dataclasses import dataclass, fields
 from typing import Any
-
-import jinja2
-import yaml
 
 from caec_airflow.security import SPARK_UID, container_security_context, pod_security_context
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.steps import sessionize_args, spark_env
+from caec_pipeline.window import DayWindow
 
 # Must equal the pyspark pin in spark/requirements.lock and the images/spark base (a test checks the lock).
 SPARK_VERSION = "4.3.0"
@@ -91,15 +86,10 @@ def sizing_from_env(environ: Mapping[str, str]) -> SparkSizing:
     return sizing_from_json(text) if text else SparkSizing()
 
 
-def load_template(path: Path) -> str:
-    """Read the SparkApplication template (kept next to the DAG so the image ships it with the DAGs)."""
-    return path.read_text(encoding="utf-8")
-
-
-def application_name(start: date, end: date) -> str:
+def application_name(window: DayWindow) -> str:
     """DNS-1123 name of the window's application; the operator adds a random suffix per attempt."""
-    name = f"caec-sessionize-{start:%Y%m%d}"
-    return name if (end - start).days == 1 else f"{name}-{end:%Y%m%d}"
+    name = f"caec-sessionize-{window.start:%Y%m%d}"
+    return name if window.days == 1 else f"{name}-{window.end:%Y%m%d}"
 
 
 def spark_pod_env(cfg: PipelineConfig) -> list[dict[str, Any]]:
@@ -122,19 +112,20 @@ def spark_pod_env(cfg: PipelineConfig) -> list[dict[str, Any]]:
     return env
 
 
-def render_spark_application(
-    template_text: str,
+def spark_application(
     cfg: PipelineConfig,
-    start: date,
-    end: date,
+    window: DayWindow,
     *,
     sizing: SparkSizing | None = None,
     ttl_seconds: int = 3600,
 ) -> dict[str, Any]:
-    """The SparkApplication document (a dict) for ``[start, end)``.
+    """The SparkApplication document for ``window``: a plain dict, the object the operator submits.
 
-    Raises ``jinja2.UndefinedError`` when the template uses a value we do not provide (strict), and
-    ``ValueError`` when the rendered text is not a SparkApplication.
+    nodeSelector/tolerations (CAEC_SPARK_NODE_SELECTOR / CAEC_SPARK_TOLERATIONS, from Terraform's Spark
+    pool) go on the driver and the executors only when set: kind has no such pool. The operator's webhook
+    applies tolerations to the pods (webhook.enable in helm/values/spark-operator/base.yaml). The
+    SparkKubernetesOperator overwrites metadata.name (adds a random suffix) and metadata.namespace,
+    waits for the driver, streams its log and deletes the CR when it finishes.
     """
     sizing = sizing or SparkSizing()
     labels = {
@@ -142,35 +133,88 @@ def render_spark_application(
         "app.kubernetes.io/part-of": "caec",
         "app.kubernetes.io/managed-by": "airflow",
         "caec.io/env": cfg.env,
-        "caec.io/window-start": start.isoformat(),
+        "caec.io/window-start": window.start.isoformat(),
     }
-    values = {
-        "name": application_name(start, end),
-        "namespace": cfg.jobs_namespace,
-        "labels": labels,
-        "spark_version": SPARK_VERSION,
+    # kind end-to-end without GCS: one PVC mounted at CAEC_DATA_DIR in the driver, executors and dbt pod.
+    shared = bool(cfg.shared_volume_claim)
+    mounts = {"volumeMounts": [{"name": "caec-data", "mountPath": str(cfg.data_dir)}]} if shared else {}
+
+    def pod(role: str) -> dict[str, Any]:
+        """Driver or executor: resources, the Spark KSA (Workload Identity), placement, env, security."""
+        spec: dict[str, Any] = {
+            "cores": getattr(sizing, f"{role}_cores"),
+            "coreRequest": getattr(sizing, f"{role}_core_request"),
+            "coreLimit": getattr(sizing, f"{role}_core_limit"),
+            "memory": getattr(sizing, f"{role}_memory"),
+            "memoryOverhead": getattr(sizing, f"{role}_memory_overhead"),
+        }
+        if role == "executor":
+            spec["instances"] = sizing.min_executors
+        # Workload Identity needs the KSA on executors too, or they read GCS anonymously and fail.
+        spec["serviceAccount"] = cfg.spark_service_account
+        if PRIORITY_CLASS:
+            spec["priorityClassName"] = PRIORITY_CLASS
+        if cfg.node_selector:
+            spec["nodeSelector"] = cfg.node_selector
+        if cfg.tolerations:
+            spec["tolerations"] = cfg.tolerations
+        return spec | {
+            "labels": labels,
+            "env": spark_pod_env(cfg),
+            "podSecurityContext": pod_security_context(SPARK_UID),
+            "securityContext": container_security_context(SPARK_UID),
+            **mounts,
+        }
+
+    hadoop_conf = {
+        # GCS connector 3.x (jar baked into the image). Workload Identity: the driver's and executors'
+        # KSA is bound to the Spark GSA, so Application Default Credentials come from the metadata server.
+        "fs.gs.impl": "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFileSystem",
+        "fs.AbstractFileSystem.gs.impl": "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFS",
+        "fs.gs.auth.type": "APPLICATION_DEFAULT",
+        **({"fs.gs.project.id": cfg.gcp_project} if cfg.gcp_project else {}),
+        "fs.gs.status.parallel.enable": "true",
+    }
+    spec: dict[str, Any] = {
+        "type": "Python",
+        "pythonVersion": "3",
+        "mode": "cluster",
+        "sparkVersion": SPARK_VERSION,
         "image": cfg.spark_image,
-        "main_application_file": SPARK_MAIN_FILE,
-        "arguments": sessionize_args(cfg, start, end),
-        "ttl_seconds": int(ttl_seconds),
-        "sizing": asdict(sizing),
-        "gcp_project": cfg.gcp_project,
-        "shared_volume_claim": cfg.shared_volume_claim,
-        "data_dir": str(cfg.data_dir),
-        "service_account": cfg.spark_service_account,
-        # The Spark (Spot) node pool on GKE; empty on kind/laptops, so the fields are left out.
-        "node_selector": cfg.node_selector,
-        "tolerations": cfg.tolerations,
-        "priority_class": PRIORITY_CLASS,
-        "env": spark_pod_env(cfg),
-        "pod_security_context": pod_security_context(SPARK_UID),
-        "container_security_context": container_security_context(SPARK_UID),
+        "imagePullPolicy": "IfNotPresent",
+        # Baked into the image: the operator's own image has no GCS connector, so gs:// main files fail.
+        "mainApplicationFile": SPARK_MAIN_FILE,
+        "arguments": sessionize_args(cfg, window),
+        # Retries belong to Airflow (exponential backoff, one place): the operator must not retry.
+        "restartPolicy": {"type": "Never"},
+        "timeToLiveSeconds": int(ttl_seconds),
+        "dynamicAllocation": {
+            "enabled": True,
+            # No external shuffle service on Kubernetes: track shuffle files so executors can be released.
+            "shuffleTrackingEnabled": True,
+            "initialExecutors": sizing.min_executors,
+            "minExecutors": sizing.min_executors,
+            "maxExecutors": sizing.max_executors,
+        },
+        "sparkConf": {
+            # Re-running a day replaces exactly that day's partitions (docs/data-contract.md).
+            "spark.sql.sources.partitionOverwriteMode": "dynamic",
+            "spark.sql.session.timeZone": "UTC",
+            "spark.sql.shuffle.partitions": str(sizing.shuffle_partitions),
+            "spark.sql.adaptive.enabled": "true",
+            "spark.kubernetes.driver.service.deleteOnTermination": "true",
+            "spark.ui.showConsoleProgress": "false",
+        },
+        "hadoopConf": hadoop_conf,
     }
-    environment = jinja2.Environment(
-        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-    )
-    text = environment.from_string(template_text).render(**values)
-    document = yaml.safe_load(text)
-    if not isinstance(document, dict) or document.get("kind") != "SparkApplication":
-        raise ValueError("the SparkApplication template did not render to a SparkApplication document")
-    return document
+    if shared:
+        volume = {"persistentVolumeClaim": {"claimName": cfg.shared_volume_claim}}
+        spec["volumes"] = [{"name": "caec-data", **volume}]
+    spec["driver"] = pod("driver")
+    spec["executor"] = pod("executor")
+    return {
+        "apiVersion": "sparkoperator.k8s.io/v1beta2",
+        "kind": "SparkApplication",
+        "metadata": {"name": application_name(window), "namespace": cfg.jobs_namespace, "labels": labels},
+        "spec": spec,
+    }

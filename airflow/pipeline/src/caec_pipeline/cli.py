@@ -17,20 +17,9 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from caec_pipeline import __version__, steps
+from caec_pipeline import __version__, erasure
 from caec_pipeline.config import INPUT_FORMATS, ConfigError, PipelineConfig
 from caec_pipeline.dq import DQThresholds, ManifestError, evaluate_manifests, load_manifests
-from caec_pipeline.erasure import (
-    LEDGER,
-    ErasureError,
-    SubjectKeys,
-    dbt_command,
-    dbt_erase_args,
-    dbt_rebuild_args,
-    erase_command,
-    load_entry,
-    request_id_for,
-)
 from caec_pipeline.lifeline import stop_with_parent
 from caec_pipeline.publish import publish
 from caec_pipeline.runner import (
@@ -38,13 +27,12 @@ from caec_pipeline.runner import (
     DEFAULT_EVENTS,
     DEFAULT_SAMPLE_START,
     RunOptions,
-    Stage,
     StageFailed,
     execute,
     format_summary,
     run_pipeline,
 )
-from caec_pipeline.steps import check_range, parse_day
+from caec_pipeline.window import DayWindow, parse_day
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -242,46 +230,17 @@ def _run(cfg: PipelineConfig, args: argparse.Namespace) -> int:
 
 def _erase(cfg: PipelineConfig, args: argparse.Namespace) -> int:
     """The three erasure steps in this machine's venvs, through the same stage runner as ``run``."""
-    keys = SubjectKeys.from_params(vars(args))
-    request_id = request_id_for(args.request_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
+    keys = erasure.SubjectKeys.from_params(vars(args))
+    request_id = erasure.request_id_for(args.request_id or datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"))
     log_dir = cfg.logs_dir / request_id
-    spark_env = {**cfg.to_env(), **steps.spark_env(cfg)}
-    dbt_env = steps.dbt_env(cfg)
     try:
-        stage = Stage(
-            "erase_staging",
-            "erase from staging",
-            erase_command(cfg, keys, args.requested_by, request_id),
-            spark_env,
-            cfg.repo_root,
-        )
-        execute(stage, log_dir, sys.stdout)
-        entry = load_entry(cfg, request_id)
-        execute(
-            Stage(
-                "erase_marts",
-                "erase from the marts",
-                dbt_command(cfg, dbt_erase_args(cfg, entry)),
-                dbt_env,
-                cfg.repo_root,
-            ),
-            log_dir,
-            sys.stdout,
-        )
-        rebuild = dbt_rebuild_args(cfg, entry)
+        execute(erasure.erase_staging_stage(cfg, keys, args.requested_by, request_id), log_dir, sys.stdout)
+        entry = erasure.load_entry(cfg, request_id)
+        execute(erasure.erase_marts_stage(cfg, entry), log_dir, sys.stdout)
+        rebuild = erasure.rebuild_marts_stage(cfg, entry)
         if rebuild is not None:
-            execute(
-                Stage(
-                    "rebuild_marts",
-                    "rebuild the affected days",
-                    dbt_command(cfg, rebuild),
-                    dbt_env,
-                    cfg.repo_root,
-                ),
-                log_dir,
-                sys.stdout,
-            )
-    except (StageFailed, ErasureError) as exc:
+            execute(rebuild, log_dir, sys.stdout)
+    except (StageFailed, erasure.ErasureError) as exc:
         print(f"\nerror: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(
@@ -291,15 +250,15 @@ def _erase(cfg: PipelineConfig, args: argparse.Namespace) -> int:
         )
     )
     print(
-        f"ledger: {cfg.staging_uri}/{LEDGER}; mart rows removed: table erasure_log (dbt show --select erasure_ledger)"
+        f"ledger: {cfg.staging_uri}/{erasure.LEDGER}; mart rows removed: table erasure_log (dbt show --select erasure_ledger)"
     )
     return EXIT_OK
 
 
 def _gate(cfg: PipelineConfig, args: argparse.Namespace, *, publish_days: bool) -> int:
-    check_range(args.start, args.end)
+    window = DayWindow(args.start, args.end)
     try:
-        manifests = load_manifests(cfg.staging_uri, args.start, args.end)
+        manifests = load_manifests(cfg.staging_uri, window.start, window.end)
     except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -311,7 +270,7 @@ def _gate(cfg: PipelineConfig, args: argparse.Namespace, *, publish_days: bool) 
     if not result.passed:
         return EXIT_FAILED
     if publish_days:
-        for uri in publish(cfg, args.start, args.end, result):
+        for uri in publish(cfg, window, result):
             print(f"published {uri}", file=sys.stderr if args.json else sys.stdout)
     return EXIT_OK
 

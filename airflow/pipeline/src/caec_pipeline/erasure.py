@@ -22,8 +22,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from caec_pipeline.config import INPUT_FORMATS, PipelineConfig, join_uri
-from caec_pipeline.pointer import read_text
-from caec_pipeline.steps import dbt_build_args, dbt_project_args, parse_day
+from caec_pipeline.steps import Stage, dbt_build_args, dbt_project_args, dbt_stage, spark_stage
+from caec_pipeline.storage import read_text
+from caec_pipeline.window import DayWindow, parse_day
 
 LEDGER = "_erasure/ledger.jsonl"
 # Datasets whose days the marts read (the visitor state is Spark's own).
@@ -94,14 +95,10 @@ def erase_args(cfg: PipelineConfig, keys: SubjectKeys, requested_by: str, reques
     return args
 
 
-def erase_command(cfg: PipelineConfig, keys: SubjectKeys, requested_by: str, request_id: str) -> list[str]:
-    """Local mode: the erasure in the spark venv."""
-    return [
-        str(cfg.venv_python("spark")),
-        "-m",
-        "caec_spark",
-        *erase_args(cfg, keys, requested_by, request_id),
-    ]
+def erase_staging_stage(cfg: PipelineConfig, keys: SubjectKeys, requested_by: str, request_id: str) -> Stage:
+    """Local mode, step 1: the erasure in the spark venv."""
+    args = erase_args(cfg, keys, requested_by, request_id)
+    return spark_stage(cfg, "erase_staging", "erase from staging", args)
 
 
 def find_entry(ledger_text: str | None, request_id: str) -> dict[str, Any]:
@@ -123,13 +120,13 @@ def load_entry(cfg: PipelineConfig, request_id: str) -> dict[str, Any]:
     return find_entry(read_text(join_uri(cfg.staging_uri, LEDGER)), request_id)
 
 
-def marts_window(entry: Mapping[str, Any]) -> tuple[date, date] | None:
+def marts_window(entry: Mapping[str, Any]) -> DayWindow | None:
     """``[first, last + 1)`` of the days whose staged events/sessions/quarantine the erasure rewrote;
     None when it removed nothing there (the marts need no rebuild, only the delete)."""
     days: Sequence[date] = sorted(
         parse_day(str(r["day"])) for r in entry.get("staging", []) if r.get("dataset") in MART_SOURCES
     )
-    return (days[0], days[-1] + timedelta(days=1)) if days else None
+    return DayWindow(days[0], days[-1] + timedelta(days=1)) if days else None
 
 
 def dbt_erase_args(
@@ -149,9 +146,15 @@ def dbt_erase_args(
 def dbt_rebuild_args(cfg: PipelineConfig, entry: Mapping[str, Any]) -> list[str] | None:
     """``dbt build`` over :func:`marts_window` (None: nothing to rebuild)."""
     window = marts_window(entry)
-    return None if window is None else dbt_build_args(cfg, *window)
+    return None if window is None else dbt_build_args(cfg, window)
 
 
-def dbt_command(cfg: PipelineConfig, args: list[str]) -> list[str]:
-    """Local mode: dbt from the dbt venv."""
-    return [str(cfg.venv_bin("dbt", "dbt")), *args]
+def erase_marts_stage(cfg: PipelineConfig, entry: Mapping[str, Any]) -> Stage:
+    """Local mode, step 2: the delete from the marts, from the dbt venv."""
+    return dbt_stage(cfg, "erase_marts", "erase from the marts", dbt_erase_args(cfg, entry))
+
+
+def rebuild_marts_stage(cfg: PipelineConfig, entry: Mapping[str, Any]) -> Stage | None:
+    """Local mode, step 3: rebuild the affected days (None: the erasure rewrote no day of staging)."""
+    args = dbt_rebuild_args(cfg, entry)
+    return None if args is None else dbt_stage(cfg, "rebuild_marts", "rebuild the affected days", args)

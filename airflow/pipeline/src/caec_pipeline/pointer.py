@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from caec_pipeline.config import is_remote_uri, join_uri, local_path
+from caec_pipeline.config import join_uri
+from caec_pipeline.storage import StorageError, read_text
 
 POINTER_NAME = "_current.jsonl"
 
@@ -50,27 +51,10 @@ def parse_pointer(text: str) -> PublishedState:
     return PublishedState(generation, current)
 
 
-def read_text(uri: str) -> str | None:
-    """A small file's text (local path, file:// or gs://), or None if it does not exist."""
-    if not is_remote_uri(uri):
-        path = local_path(uri)
-        return path.read_text(encoding="utf-8") if path.is_file() else None
-    if not uri.startswith("gs://"):
-        raise PointerError(f"cannot read {uri!r}: only local paths and gs:// are supported")
-    try:
-        from google.cloud import storage
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise PointerError(
-            f"reading {uri} needs the google-cloud-storage package (installed in the Airflow image); "
-            "install it or point CAEC_STAGING_URI at a local path"
-        ) from exc
-    bucket, _, name = uri[len("gs://") :].partition("/")
-    blob = storage.Client().bucket(bucket).get_blob(name)
-    # One download of one object generation: a concurrent publish is seen whole or not at all.
-    return None if blob is None else str(blob.download_as_text())
-
-
 def load_published(staging_uri: str) -> PublishedState | None:
     """The published state of a staging root; None when nothing was ever published there."""
-    text = read_text(join_uri(staging_uri, POINTER_NAME))
+    try:
+        text = read_text(join_uri(staging_uri, POINTER_NAME))
+    except StorageError as exc:
+        raise PointerError(str(exc)) from exc
     return None if text is None else parse_pointer(text)

@@ -1,9 +1,15 @@
-"""Progress of long child processes, parsed from their own structured progress lines.
+"""Progress of long child processes, read from the structured progress they emit.
 
-Only lines in a known progress format move the bar: dbt's ``N of M STATUS`` and the Spark job's
-``caec-spark HH:MM:SS [i/n step]`` (its logger's fixed prefix is the marker). Free text never does: a
-log line, a URL or a record that happens to contain "90%" or "3/8" is not progress, and reading it as
-such made the bar jump backwards. Within a stage the fraction only grows; Spark's own console bar
+Two components report progress as JSON lines, one object per line, read with ``json.loads``:
+
+* the Spark job, on stderr: ``{"caec": "progress", "component": "spark", "time": "<UTC ISO-8601>",
+  "step": 3, "steps": 8, "stage": "parse", "message": "parsing and validating records"}``
+  (``step``/``steps`` absent on lines that are not a step);
+* dbt, run with ``--log-format json``: its node events (``LogStartLine``, ``LogModelResult``,
+  ``LogTestResult``, ...) carry ``data.index`` and ``data.total`` (``num_models`` for tests).
+
+Only those fields move the bar. Free text never does: a log line, a URL or a record that happens to
+contain "90%" or "3/8" is not progress. Within a stage the fraction only grows; Spark's own console bar
 (one per Spark stage, each from 0) updates the status text only. Lines are split on CR too, because
 progress bars redraw with ``\\r``. Parsing is pure and tested; drawing adapts to the terminal: a
 redrawn bar on a TTY, a line every few seconds or every 10% in logs and CI.
@@ -11,20 +17,18 @@ redrawn bar on a TTY, a line every few seconds or every 10% in logs and CI.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sys
 import time
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
-# dbt: "12:00:01  3 of 42 OK created sql table model main.fct_sessions ..... [OK in 0.31s]"
-_DBT_DONE = re.compile(r"\b(\d+) of (\d+) (OK|PASS|ERROR|FAIL|WARN|SKIP|NO-OP)\b")
-_DBT_START = re.compile(r"\b(\d+) of (\d+) START\b")
-# Spark console progress bar: "[Stage 3:=====>        (12 + 2) / 40]"
+# Spark console progress bar: "[Stage 3:=====>        (12 + 2) / 40]" (status text only)
 _SPARK_STAGE = re.compile(r"\[Stage (\d+):[=> ]*\((\d+) \+ (\d+)\) / (\d+)\]")
-# The Spark job's steps (caec_spark.log): "caec-spark 12:00:01 [3/8 parse] parsing and validating records"
-_OWN_STEP = re.compile(r"^caec-spark \d\d:\d\d:\d\d \[(\d+)/(\d+) [^\]]*\]")
+# dbt events that open a node: progress is the nodes finished before it.
+_DBT_START_EVENTS = frozenset({"LogStartLine"})
 
 
 @dataclass
@@ -35,41 +39,90 @@ class Progress:
     status: str = ""
 
 
+@dataclass(frozen=True)
+class Line:
+    """One output line, read: its text for people (log, failure excerpt) and what it says of progress.
+
+    ``done``/``total``: a count of finished units (steps, dbt nodes) when the line reports one.
+    """
+
+    text: str
+    status: str | None = None
+    done: int | None = None
+    total: int | None = None
+
+
 def split_output(chunk: str) -> list[str]:
     """Split child output on LF and CR (progress bars redraw a line with CR)."""
     return [part for part in re.split(r"[\r\n]+", chunk) if part.strip()]
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_OWN_PREFIX = re.compile(r"^caec-spark (?:\d\d:\d\d:\d\d |generate: )")
 
 
-def _advance(current: Progress, fraction: float, status: str) -> Progress:
-    """Progress never goes back within a stage (a retried dbt node, a repeated step line)."""
-    return Progress(max(current.fraction or 0.0, min(fraction, 1.0)), status)
+def _json_object(line: str) -> dict[str, Any] | None:
+    text = line.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def read_line(line: str) -> Line:
+    """What one output line says (pure): the Spark job's and dbt's JSON lines, or plain text."""
+    event = _json_object(line)
+    if event is not None and event.get("caec") == "progress":
+        step, steps = _count(event.get("step")), _count(event.get("steps"))
+        message = _ANSI.sub("", str(event.get("message", ""))).strip()
+        stage = str(event.get("stage", "")).strip()
+        label = f"[{step}/{steps} {stage}]" if step is not None and steps else f"[{stage}]" if stage else ""
+        status = " ".join(part for part in (label, message) if part)
+        text = f"{event.get('component', '')} {event.get('time', '')} {status}".strip()
+        return Line(text, status, step, steps) if steps else Line(text, status)
+    if event is not None and isinstance(event.get("info"), dict) and isinstance(event.get("data"), dict):
+        return _dbt_event(event["info"], event["data"])
+    plain = _ANSI.sub("", line).strip()
+    match = _SPARK_STAGE.search(plain)
+    if match:
+        return Line(plain, f"Spark stage {match.group(1)}: {match.group(2)}/{match.group(4)} tasks")
+    if _is_noise(plain) or _ANSI.sub("", line)[:1].isspace() or re.search(r"\w+Warning: ", plain):
+        return Line(plain)  # warnings and their indented source lines say nothing about progress
+    return Line(plain, plain)
+
+
+def _dbt_event(info: dict[str, Any], data: dict[str, Any]) -> Line:
+    """A dbt JSON log event: its message, and the node count of node start/result events."""
+    text = _ANSI.sub("", str(info.get("msg", ""))).rstrip()
+    status = text.strip() if info.get("level") != "debug" and text.strip() else None
+    index, total = _count(data.get("index")), _count(data.get("total")) or _count(data.get("num_models"))
+    if index is None or not total:
+        return Line(text, status)
+    if info.get("name") in _DBT_START_EVENTS:
+        return Line(text, status, index - 1, total)
+    if "status" in data:  # a node result: LogModelResult, LogTestResult, LogSeedResult, ...
+        return Line(text, status, index, total)
+    return Line(text, status)
+
+
+def advance(current: Progress, line: Line) -> Progress:
+    """The stage's progress after ``line``: a count moves the fraction forward, never back."""
+    status = _shorten(line.status) if line.status else current.status
+    if line.done is not None and line.total:
+        fraction = max(current.fraction or 0.0, min(line.done / line.total, 1.0))
+        return Progress(fraction, status)
+    return Progress(current.fraction, status)
 
 
 def parse_line(line: str, current: Progress) -> Progress:
     """Update progress from one output line (pure; returns a new Progress)."""
-    plain = _ANSI.sub("", line).strip()
-    text = _OWN_PREFIX.sub("", plain)
-    match = _OWN_STEP.match(plain)
-    if match and int(match.group(2)) > 0:
-        return _advance(current, int(match.group(1)) / int(match.group(2)), _shorten(text))
-    match = _DBT_DONE.search(text)
-    if match and int(match.group(2)) > 0:
-        return _advance(current, int(match.group(1)) / int(match.group(2)), _shorten(text[match.start() :]))
-    match = _DBT_START.search(text)
-    if match and int(match.group(2)) > 0:
-        done = (int(match.group(1)) - 1) / int(match.group(2))
-        return _advance(current, done, _shorten(text[match.start() :]))
-    match = _SPARK_STAGE.search(text)
-    if match:
-        done, total = int(match.group(2)), int(match.group(4))
-        return Progress(current.fraction, f"Spark stage {match.group(1)}: {done}/{total} tasks")
-    if _is_noise(text) or _ANSI.sub("", line)[:1].isspace() or re.search(r"\w+Warning: ", text):
-        return current  # warnings and their indented source lines say nothing about progress
-    return Progress(current.fraction, _shorten(text))
+    return advance(current, read_line(line))
 
 
 def _is_noise(text: str) -> bool:

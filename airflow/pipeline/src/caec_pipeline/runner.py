@@ -1,9 +1,12 @@
 """The local end-to-end run behind ``make run``: sample data -> sessions -> marts -> dashboard -> DQ gate.
 
 Each stage is a child process in its component's own virtual environment (the pins of Spark, dbt and
-the dashboard conflict), built from the same argv definitions the Airflow DAG uses (:mod:`steps`).
-The runner streams each child's output into a log file, shows a progress bar parsed from it, and on
-failure prints the stage's log tail and where the full log is, then stops.
+the dashboard conflict): a :class:`~caec_pipeline.steps.Stage` of the plan :mod:`steps` builds, the same
+the Airflow DAG's local-mode tasks run. :func:`execute` is the one stage runner of both: it streams the
+child's output into a log (file and/or the task log), shows progress read from the child's JSON progress
+lines, and on failure raises with the stage's log tail and where the full log is.
+
+The day window is decided once, before anything runs (:func:`run_window`), and passed to every stage.
 """
 
 from __future__ import annotations
@@ -18,16 +21,17 @@ import time
 import webbrowser
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
 from caec_pipeline import lifeline, outputs, retention, steps
 from caec_pipeline.config import PipelineConfig, is_remote_uri, local_path
-from caec_pipeline.dq import DQResult, DQThresholds, evaluate_manifests, load_manifests, select_manifests
-from caec_pipeline.progress import Progress, ProgressLine, format_seconds, parse_line, split_output
-from caec_pipeline.window import has_day_folders, infer_window
+from caec_pipeline.dq import DQResult, DQThresholds, evaluate_manifests, load_manifests
+from caec_pipeline.progress import Progress, ProgressLine, advance, format_seconds, read_line, split_output
+from caec_pipeline.steps import Stage
+from caec_pipeline.window import DayWindow, window_of_input
 
 DEFAULT_EVENTS = 200_000
 DEFAULT_DAYS = 14
@@ -62,17 +66,6 @@ class RunOptions:
     dq_gate: bool = True
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One child process of the run."""
-
-    key: str
-    title: str
-    argv: list[str]
-    env: dict[str, str] = field(default_factory=dict)
-    cwd: Path | None = None
-
-
 class StageFailed(RuntimeError):
     """A stage exited non-zero (or could not start); the message carries the log tail and the log path."""
 
@@ -94,8 +87,7 @@ class StageFailed(RuntimeError):
 class RunSummary:
     """What the run produced, for the final report and for tests."""
 
-    start: date
-    end: date
+    window: DayWindow
     totals: dict[str, int]
     quarantined_by_reason: dict[str, int]
     dq: DQResult | None
@@ -108,25 +100,24 @@ class RunSummary:
 # ---------------------------------------------------------------------------- planning (pure)
 
 
-def sample_window(opts: RunOptions) -> tuple[date, date]:
-    """Window of generated sample data: START/END if given, else DEFAULT_SAMPLE_START + days."""
-    start = opts.start or DEFAULT_SAMPLE_START
-    end = opts.end or (start + timedelta(days=opts.days))
-    steps.check_range(start, end)
-    return start, end
+def run_window(opts: RunOptions, fmt: str) -> tuple[DayWindow, str]:
+    """The run's day window, decided once from what was asked, and how it was found (for the header).
 
-
-def requested_window(opts: RunOptions) -> tuple[date | None, date | None]:
-    """Window for the job: generated data always has one; user input may leave it to the data."""
+    Generated data: START/END if given, else DEFAULT_SAMPLE_START + days. Your own input: START and END
+    both, or neither to take them from a local input (:func:`caec_pipeline.window.window_of_input`).
+    """
     if opts.input_uri is None:
-        return sample_window(opts)
+        start = opts.start or DEFAULT_SAMPLE_START
+        return (DayWindow(start, opts.end) if opts.end else DayWindow.of_days(start, opts.days)), ""
     if (opts.start is None) != (opts.end is None):
         raise ValueError(
             "give both --start and --end (END exclusive), or neither to take the window from the data"
         )
     if opts.start and opts.end:
-        steps.check_range(opts.start, opts.end)
-    return opts.start, opts.end
+        return DayWindow(opts.start, opts.end), ""
+    if is_remote_uri(opts.input_uri):
+        raise ValueError(f"--input {opts.input_uri} is remote: pass --start and --end (END exclusive)")
+    return window_of_input(local_path(opts.input_uri), fmt)
 
 
 # ---------------------------------------------------------------------------- execution
@@ -159,26 +150,39 @@ def _reader(pipe: Any, sink: queue.Queue[str | None]) -> None:
     sink.put(None)
 
 
-def execute(stage: Stage, log_dir: Path, out: TextIO) -> float:
-    """Run one stage, streaming its output to a log file and a progress line; returns seconds taken."""
+def execute(
+    stage: Stage,
+    log_dir: Path | None,
+    out: TextIO | None,
+    echo: Callable[[str], None] | None = None,
+) -> float:
+    """Run one stage; returns the seconds it took, raises :class:`StageFailed` when it fails.
+
+    Its output (JSON progress lines read back into text) goes to ``<log_dir>/<key>.log`` when a log dir
+    is given and to ``echo`` line by line (the DAG's task log); its progress is drawn on ``out``. Ctrl-C
+    or SIGTERM stops the stage's whole process group before the exception goes on.
+    """
     executable = Path(stage.argv[0])
     if executable.is_absolute() and not executable.exists():
         venv = executable.parent.parent
         raise StageFailed(
             stage,
             f"{executable} does not exist: the virtual environment {venv} is missing; "
-            "`make run` creates it (or run `make setup`)",
+            f"`make run` creates it (or `make setup`, or `make {venv}/.synced` in {stage.cwd or '.'})",
             None,
             [],
         )
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / f"{stage.key}.log"
+    log_path = None
+    if log_dir is not None:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = log_dir / f"{stage.key}.log"
     env = os.environ | stage.env | {"PYTHONUNBUFFERED": "1"}
-    line = ProgressLine(stage.title, out)
+    line = ProgressLine(stage.title, out) if out is not None else None
     tail: deque[str] = deque(maxlen=_KEPT_LINES)
     progress = Progress()
     started = time.monotonic()
-    with log_path.open("w", encoding="utf-8") as log:
+    log = log_path.open("w", encoding="utf-8") if log_path else _NoLog()
+    with log:
         log.write(f"$ {' '.join(stage.argv)}\n")
         log.flush()
         # Own session: on Ctrl-C / SIGTERM the whole stage (Spark's JVM included) is stopped as a group;
@@ -200,27 +204,38 @@ def execute(stage: Stage, log_dir: Path, out: TextIO) -> float:
                 try:
                     chunk = sink.get(timeout=0.5)
                 except queue.Empty:
-                    line.update(progress)
+                    if line:
+                        line.update(progress)
                     continue
                 if chunk is None:
                     break
-                log.write(chunk)
-                log.flush()  # the log is what people tail while a stage runs
                 pending += chunk
                 *complete, pending = pending.replace("\r", "\n").split("\n")
                 for text in split_output("\n".join(complete)):
-                    tail.append(text)
-                    progress = parse_line(text, progress)
-                line.update(progress)
+                    read = read_line(text)
+                    log.write(read.text + "\n")
+                    tail.append(read.text)
+                    if echo:
+                        echo(read.text)
+                    progress = advance(progress, read)
+                log.flush()  # the log is what people tail while a stage runs
+                if line:
+                    line.update(progress)
             returncode = proc.wait()
         except BaseException:  # Ctrl-C, SIGTERM/SIGHUP (cli.Interrupted): the stage must not outlive us
-            line.close()
+            if line:
+                line.close()
             stop_process_group(proc)
             raise
         if pending.strip():
-            tail.append(pending.strip())
+            read = read_line(pending.strip())
+            log.write(read.text + "\n")
+            tail.append(read.text)
+            if echo:
+                echo(read.text)
         thread.join(timeout=5)
-    line.close()
+    if line:
+        line.close()
     elapsed = time.monotonic() - started
     if returncode != 0:
         raise StageFailed(
@@ -230,6 +245,22 @@ def execute(stage: Stage, log_dir: Path, out: TextIO) -> float:
             failure_excerpt(list(tail)),
         )
     return elapsed
+
+
+class _NoLog:
+    """The log file of a stage that has none (the DAG's task log gets every line through ``echo``)."""
+
+    def __enter__(self) -> _NoLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def write(self, text: str) -> None:
+        return None
+
+    def flush(self) -> None:
+        return None
 
 
 def stop_process_group(proc: subprocess.Popen[bytes], grace_s: float = 10.0) -> None:
@@ -261,36 +292,6 @@ def _signal_group(pgid: int, sig: int) -> bool:
     return True
 
 
-def _manifest_names(cfg: PipelineConfig) -> set[str]:
-    directory = local_path(cfg.manifests_uri) if not is_remote_uri(cfg.manifests_uri) else None
-    return {p.name for p in directory.glob("*.json")} if directory and directory.is_dir() else set()
-
-
-def _new_manifests(cfg: PipelineConfig, before: set[str]) -> list[dict[str, Any]]:
-    import json
-
-    directory = local_path(cfg.manifests_uri)
-    found = []
-    for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
-        if path.name not in before:
-            found.append(json.loads(path.read_text(encoding="utf-8")))
-    return found
-
-
-def _window_of(manifests: list[dict[str, Any]]) -> tuple[date, date]:
-    starts, ends = [], []
-    for manifest in manifests:
-        window = manifest.get("window") or {}
-        if window.get("start") and window.get("end"):
-            starts.append(date.fromisoformat(str(window["start"])))
-            ends.append(date.fromisoformat(str(window["end"])))
-    if not starts:
-        raise RuntimeError(
-            "the sessionize run wrote no manifest with a window: cannot tell dbt which days to build"
-        )
-    return min(starts), max(ends)
-
-
 def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSummary:
     """The whole local run; raises StageFailed / ValueError with a message for the user."""
     if not cfg.is_local:
@@ -299,19 +300,8 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
         raise ValueError("`run` writes local staging data: point CAEC_STAGING_URI at a local path")
     if opts.input_uri and not is_remote_uri(opts.input_uri) and not local_path(opts.input_uri).exists():
         raise ValueError(f"--input {opts.input_uri}: no such file or directory")
-    start, end = requested_window(opts)
     fmt = opts.input_format or cfg.input_format
-    guessed = False
-    if opts.input_uri and start is None and not is_remote_uri(opts.input_uri):
-        source = local_path(opts.input_uri)
-        if not has_day_folders(source):
-            inferred = infer_window(source, fmt)
-            if inferred is None:
-                raise ValueError(
-                    f"found no {fmt} timestamps in {opts.input_uri}: check --format, or pass --start and --end"
-                )
-            start, end = inferred
-            guessed = True
+    window, found = run_window(opts, fmt)
     generating = opts.input_uri is None
     log_dir = cfg.logs_dir / time.strftime("run-%Y%m%dT%H%M%S")
 
@@ -321,15 +311,11 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
 
     say("CAEC local run (embedded default: Spark local mode, dbt on DuckDB, dashboard as a file)")
     if generating:
-        assert start is not None and end is not None
         say(
-            f"  input: synthetic {fmt} logs, {opts.events:,} events over {(end - start).days} days from {start} (seed {opts.seed})"
+            f"  input: synthetic {fmt} logs, {opts.events:,} events over {window.days} days from {window.start} (seed {opts.seed})"
         )
     else:
-        window = f"{start} .. {end} (end exclusive)" if start else "taken from the data's dt= folders"
-        if guessed:
-            window += ", guessed from the first and last records (--start/--end to set it)"
-        say(f"  input: {opts.input_uri} (format {fmt}), window {window}")
+        say(f"  input: {opts.input_uri} (format {fmt}), window {window}" + (f", {found}" if found else ""))
     say(f"  data dir: {cfg.data_dir}    stage logs: {log_dir}")
     plan = outputs.plan_outputs(cfg, generating=generating, keep_existing=opts.keep_existing)
     if outputs.recover(plan):
@@ -340,10 +326,11 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
     for line in retention.apply_local_retention(cfg):
         say(line)
     say()
+    build_cfg = outputs.build_config(cfg, plan)
+    dashboard_out = dict(plan.built).get(cfg.dashboard_path.resolve(), cfg.dashboard_path)
+    stages = plan_stages(build_cfg, opts, window, fmt, dashboard_out)
     try:
-        start, end, dq, timings = _run_stages(
-            outputs.build_config(cfg, plan), opts, (start, end), generating, log_dir, plan, say, out
-        )
+        dq, timings = _run_stages(build_cfg, stages, window, opts.dq_gate, log_dir, say, out)
     except BaseException:
         failed_dir = log_dir / "failed-run-outputs"
         outputs.roll_back(plan, failed_dir)
@@ -355,8 +342,7 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
         raise
     outputs.commit(plan)
     summary = RunSummary(
-        start=start,
-        end=end,
+        window=window,
         totals=dq.totals,
         quarantined_by_reason=dq.quarantined_by_reason,
         dq=dq,
@@ -368,6 +354,28 @@ def run_pipeline(cfg: PipelineConfig, opts: RunOptions, out: TextIO) -> RunSumma
     if opts.open_dashboard:
         webbrowser.open(cfg.dashboard_path.resolve().as_uri())
     return summary
+
+
+def plan_stages(
+    cfg: PipelineConfig, opts: RunOptions, window: DayWindow, fmt: str, dashboard_out: Path
+) -> list[tuple[Stage, str]]:
+    """The stages of a local run, each with the line that introduces it (pure: :mod:`steps`' stages).
+
+    The daily DAG's local mode runs the same sessionize and dbt stages, one per task.
+    """
+    plan = []
+    if opts.input_uri is None:
+        plan.append(
+            (
+                steps.generate_stage(cfg, opts.events, opts.seed, window),
+                f"{opts.events:,} events -> {cfg.raw_uri}",
+            )
+        )
+    sessionize = steps.sessionize_stage(cfg, window, input_uri=opts.input_uri, input_format=fmt)
+    plan.append((sessionize, f"Spark local mode -> {cfg.staging_uri}"))
+    plan.append((steps.dbt_build_stage(cfg, window), f"models + tests on DuckDB -> {cfg.duckdb_path}"))
+    plan.append((steps.dashboard_stage(cfg, dashboard_out), f"-> {dashboard_out}"))
+    return plan
 
 
 class RunStopped(RuntimeError):
@@ -391,88 +399,48 @@ def stop_reason(intake: DQResult, dq_gate: bool) -> str | None:
     return None
 
 
+def run_manifests(cfg: PipelineConfig, window: DayWindow) -> list[dict[str, Any]]:
+    """The published manifest of this run's window (the latest run of exactly that window)."""
+    return [
+        m
+        for m in load_manifests(cfg.staging_uri, window.start, window.end)
+        if {k: str(v) for k, v in (m.get("window") or {}).items() if k in ("start", "end")}
+        == window.to_dict()
+    ]
+
+
 def _run_stages(
     cfg: PipelineConfig,
-    opts: RunOptions,
-    window: tuple[date | None, date | None],
-    generating: bool,
+    stages: list[tuple[Stage, str]],
+    window: DayWindow,
+    dq_gate: bool,
     log_dir: Path,
-    plan: outputs.OutputPlan,
     say: Callable[[str], None],
     out: TextIO,
-) -> tuple[date, date, DQResult, dict[str, float]]:
-    """The stages of one run, with ``cfg`` pointing at the build paths; returns window, verdict, timings."""
-    start, end = window
-    fmt = opts.input_format or cfg.input_format
-    n_stages = 5 if generating else 4
+) -> tuple[DQResult, dict[str, float]]:
+    """Run the plan with ``cfg`` pointing at the build paths; returns the gate's verdict and timings."""
+    n_stages = len(stages) + 1
     timings: dict[str, float] = {}
-    stage_no = 0
-
-    def run_stage(stage: Stage, detail: str) -> None:
-        nonlocal stage_no
-        stage_no += 1
-        say(f"[{stage_no}/{n_stages}] {stage.title}: {detail}")
-        seconds = execute(stage, log_dir, out)
-        timings[stage.key] = seconds
-        say(f"      done in {format_seconds(seconds)}")
-
-    spark_env = steps.spark_env(cfg)
-    if generating:
-        assert start is not None and end is not None
-        run_stage(
-            Stage(
-                "generate",
-                "generate sample data",
-                steps.generate_command(cfg, opts.events, opts.seed, start, (end - start).days),
-                spark_env,
-                cfg.repo_root,
-            ),
-            f"{opts.events:,} events -> {cfg.raw_uri}",
-        )
-    before = _manifest_names(cfg)
-    run_stage(
-        Stage(
-            "sessionize",
-            "sessionize",
-            steps.sessionize_command(cfg, start, end, input_uri=opts.input_uri, input_format=fmt),
-            spark_env,
-            cfg.repo_root,
-        ),
-        f"Spark local mode -> {cfg.staging_uri}",
-    )
-    manifests = _new_manifests(cfg, before)
-    if start is None or end is None:
-        start, end = _window_of(manifests)
-        say(f"      window from the data: {start} .. {end} (end exclusive)")
-    manifests = select_manifests(manifests, start, end) or manifests
-    # The gate's verdict is known now; a run whose input was mostly quarantined stops here with the
-    # breakdown instead of failing in dbt with a misleading "no files" message.
-    dq = evaluate_manifests(manifests, DQThresholds.from_config(cfg))
-    stop = stop_reason(dq, opts.dq_gate)
-    if stop:
-        raise RunStopped(f"stopped after sessionize, before dbt: {stop}")
-    cfg.duckdb_path.parent.mkdir(parents=True, exist_ok=True)  # DuckDB creates the file, not its folder
-    run_stage(
-        Stage(
-            "dbt", "dbt build", steps.dbt_build_command(cfg, start, end), steps.dbt_env(cfg), cfg.repo_root
-        ),
-        f"models + tests on DuckDB -> {cfg.duckdb_path}",
-    )
-    dashboard_out = dict(plan.built).get(cfg.dashboard_path.resolve(), cfg.dashboard_path)
-    run_stage(
-        Stage(
-            "dashboard",
-            "dashboard",
-            steps.dashboard_command(cfg, dashboard_out),
-            steps.dashboard_env(cfg),
-            cfg.repo_root,
-        ),
-        f"-> {dashboard_out}",
-    )
-    stage_no += 1
-    say(f"[{stage_no}/{n_stages}] data-quality gate: manifests of {start} .. {end}")
+    dq: DQResult | None = None
+    for number, (stage, detail) in enumerate(stages, 1):
+        if stage.key == "dbt":
+            cfg.duckdb_path.parent.mkdir(
+                parents=True, exist_ok=True
+            )  # DuckDB creates the file, not its folder
+        say(f"[{number}/{n_stages}] {stage.title}: {detail}")
+        timings[stage.key] = execute(stage, log_dir, out)
+        say(f"      done in {format_seconds(timings[stage.key])}")
+        if stage.key == "sessionize":
+            # The gate's verdict is known now; a run whose input was mostly quarantined stops here with
+            # the breakdown instead of failing in dbt with a misleading "no files" message.
+            dq = evaluate_manifests(run_manifests(cfg, window), DQThresholds.from_config(cfg))
+            stop = stop_reason(dq, dq_gate)
+            if stop:
+                raise RunStopped(f"stopped after sessionize, before dbt: {stop}")
+    assert dq is not None, "a run plan always sessionizes"
+    say(f"[{n_stages}/{n_stages}] data-quality gate: manifests of {window.start} .. {window.end}")
     say("      " + dq.message.replace("\n", "\n      "))
-    return start, end, dq, timings
+    return dq, timings
 
 
 def example_query_command(cfg: PipelineConfig, sql: str = EXAMPLE_QUERY) -> list[str]:
@@ -513,7 +481,7 @@ def format_summary(summary: RunSummary, cfg: PipelineConfig) -> str:
     rel = _relative(cfg)
     lines = [
         "",
-        f"Summary  ({summary.start} .. {summary.end}, end exclusive; stages took {format_seconds(total_time)})",
+        f"Summary  ({summary.window.start} .. {summary.window.end}, end exclusive; stages took {format_seconds(total_time)})",
         f"  records read      {t['read']:>12,}",
         f"  valid events      {t['valid']:>12,}   (humans {t['human']:,}, bots {t['bot']:,} = {bot_share:.1%})",
         f"  quarantined       {t['quarantined']:>12,}   by reason: {reasons}",
@@ -564,8 +532,3 @@ def _shell_join(argv: list[str]) -> str:
     import shlex
 
     return " ".join(shlex.quote(a) for a in argv)
-
-
-def load_window_manifests(cfg: PipelineConfig, start: date, end: date) -> list[dict[str, Any]]:
-    """Manifests for the DQ gate / publish commands (the DAG's local mode calls these)."""
-    return load_manifests(cfg.staging_uri, start, end)

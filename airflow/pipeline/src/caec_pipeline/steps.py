@@ -5,69 +5,35 @@ Pure functions of (config, dates): no I/O, no environment reads. ``*_args`` are 
 prefixes them with the local virtual environment's interpreter for local mode. Keeping both in one
 module is what makes "the same pipeline locally and on GKE" true rather than aspirational.
 
-Dates: every step works on a half-open day range ``[start, end)``: ``end`` is exclusive, exactly like
-Airflow's data interval (a daily run for 2026-11-02 has start=2026-11-02, end=2026-11-03).
+Dates: every step takes the run's :class:`~caec_pipeline.window.DayWindow` (``[start, end)``, made and
+checked once at the edge) and passes it on as ``--start/--end``: no step guesses or re-checks it.
+
+The ``*_stage`` functions are the plan: a :class:`Stage` per step (argv, environment, working folder).
+``make run`` runs a list of them and the DAG's local-mode tasks run one each, through the same runner
+(:func:`caec_pipeline.runner.execute`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from caec_pipeline.config import PipelineConfig
+from caec_pipeline.window import DayWindow
 
-# ---------------------------------------------------------------------------- day helpers
-
-
-def parse_day(text: str) -> date:
-    """Parse ``YYYY-MM-DD`` with an error that says what was expected."""
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date: expected YYYY-MM-DD, e.g. 2026-11-02") from None
+# ---------------------------------------------------------------------------- stages
 
 
-def interval_days(
-    data_interval_start: datetime | date, data_interval_end: datetime | date
-) -> tuple[date, date]:
-    """Map an Airflow data interval to the day range ``[start, end)`` it covers (UTC days).
+@dataclass(frozen=True)
+class Stage:
+    """One step as a child process: what to run, in which environment; ``key`` names its log."""
 
-    A daily schedule gives exactly one day; an interval ending mid-day covers the day it ends in, so
-    no hour of data is left out. Naive datetimes are taken as UTC.
-    """
-    start = _utc_day(data_interval_start, round_up=False)
-    end = _utc_day(data_interval_end, round_up=True)
-    if end <= start:
-        end = start + timedelta(days=1)
-    return start, end
-
-
-def _utc_day(value: datetime | date, *, round_up: bool) -> date:
-    if not isinstance(value, datetime):
-        return value
-    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    day = moment.date()
-    midnight = moment.hour == moment.minute == moment.second == moment.microsecond == 0
-    return day + timedelta(days=1) if round_up and not midnight else day
-
-
-def iter_days(start: date, end: date) -> Iterator[date]:
-    """Every day of ``[start, end)``."""
-    day = start
-    while day < end:
-        yield day
-        day += timedelta(days=1)
-
-
-def check_range(start: date, end: date) -> None:
-    """Reject empty or inverted ranges early, with the fix in the message."""
-    if end <= start:
-        raise ValueError(
-            f"empty date range [{start}, {end}): END is exclusive, so it must be after START "
-            f"(for the single day {start} use END={start + timedelta(days=1)})"
-        )
+    key: str
+    title: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
 
 
 # ---------------------------------------------------------------------------- Spark
@@ -75,20 +41,18 @@ def check_range(start: date, end: date) -> None:
 
 def sessionize_args(
     cfg: PipelineConfig,
-    start: date | None,
-    end: date | None,
+    window: DayWindow,
     *,
     input_uri: str | None = None,
     input_format: str | None = None,
 ) -> list[str]:
-    """Arguments of ``python -m caec_spark`` for one run over ``[start, end)``.
+    """Arguments of ``python -m caec_spark`` for one run over ``window``.
 
     Also the SparkApplication's ``arguments`` (the image's main file is caec_spark's entry point).
     ``input_uri`` defaults to the raw root (``<raw>/dt=YYYY-MM-DD/`` day folders below it); pass a file or
-    folder to sessionize your own logs. ``start``/``end`` may both be None only for such ad-hoc runs:
-    the job then takes the window from the data (the DAG always passes its interval).
+    folder to sessionize your own logs. The window is always given: the job never infers one.
     """
-    args = [
+    return [
         "sessionize",
         "--input",
         input_uri or cfg.raw_uri,
@@ -98,32 +62,32 @@ def sessionize_args(
         cfg.staging_uri,
         "--quarantine-output",
         cfg.quarantine_uri,
+        *window.args(),
     ]
-    if start is None and end is None:
-        return args
-    if start is None or end is None:
-        raise ValueError(
-            "give both START and END (END exclusive), or neither to take the window from the data"
-        )
-    check_range(start, end)
-    return [*args, "--start", start.isoformat(), "--end", end.isoformat()]
 
 
-def sessionize_command(
+def sessionize_stage(
     cfg: PipelineConfig,
-    start: date | None,
-    end: date | None,
+    window: DayWindow,
     *,
     input_uri: str | None = None,
     input_format: str | None = None,
-) -> list[str]:
-    """Local mode: run the job with the spark venv's interpreter (Spark local mode)."""
-    return [
-        str(cfg.venv_python("spark")),
-        "-m",
-        "caec_spark",
-        *sessionize_args(cfg, start, end, input_uri=input_uri, input_format=input_format),
-    ]
+) -> Stage:
+    """Local mode: the job with the spark venv's interpreter (Spark local mode)."""
+    args = sessionize_args(cfg, window, input_uri=input_uri, input_format=input_format)
+    return spark_stage(cfg, "sessionize", "sessionize", args)
+
+
+def spark_stage(
+    cfg: PipelineConfig, key: str, title: str, args: list[str], module: str = "caec_spark"
+) -> Stage:
+    """Local mode: ``python -m <module> <args>`` in the spark venv, with the job's environment.
+
+    ``module`` is the job (``caec_spark``) or the dev tooling beside it (``caec_spark_dev``: the sample
+    generator), which the Spark image does not ship.
+    """
+    argv = [str(cfg.venv_python("spark")), "-m", module, *args]
+    return Stage(key, title, argv, {**cfg.to_env(), **spark_env(cfg)}, cfg.repo_root)
 
 
 def spark_env(cfg: PipelineConfig) -> dict[str, str]:
@@ -136,12 +100,10 @@ def spark_env(cfg: PipelineConfig) -> dict[str, str]:
     return {"CAEC_IDENTITY_SALT": cfg.identity_salt, "CAEC_ENV": cfg.env} | (local if cfg.is_local else {})
 
 
-def generate_args(cfg: PipelineConfig, events: int, seed: int, start: date, days: int) -> list[str]:
-    """Arguments of ``python -m caec_spark_dev generate``: synthetic raw logs under the raw root."""
+def generate_args(cfg: PipelineConfig, events: int, seed: int, window: DayWindow) -> list[str]:
+    """Arguments of ``python -m caec_spark_dev generate``: synthetic raw logs of ``window`` under the raw root."""
     if events <= 0:
         raise ValueError(f"--events must be positive, got {events}")
-    if days <= 0:
-        raise ValueError(f"--days must be positive, got {days}")
     return [
         "generate",
         "--events",
@@ -151,31 +113,27 @@ def generate_args(cfg: PipelineConfig, events: int, seed: int, start: date, days
         "--seed",
         str(seed),
         "--start",
-        start.isoformat(),
+        window.start.isoformat(),
         "--days",
-        str(days),
+        str(window.days),
         "--output",
         cfg.raw_uri,
     ]
 
 
-def generate_command(cfg: PipelineConfig, events: int, seed: int, start: date, days: int) -> list[str]:
+def generate_stage(cfg: PipelineConfig, events: int, seed: int, window: DayWindow) -> Stage:
     """Local mode: the generator in the spark venv."""
-    return [
-        str(cfg.venv_python("spark")),
-        "-m",
-        "caec_spark_dev",
-        *generate_args(cfg, events, seed, start, days),
-    ]
+    return spark_stage(
+        cfg, "generate", "generate sample data", generate_args(cfg, events, seed, window), "caec_spark_dev"
+    )
 
 
 # ---------------------------------------------------------------------------- dbt
 
 
-def dbt_vars(start: date, end: date) -> dict[str, str]:
+def dbt_vars(window: DayWindow) -> dict[str, str]:
     """dbt ``--vars`` for a run: the half-open day range the marts rebuild."""
-    check_range(start, end)
-    return {"start_date": start.isoformat(), "end_date": end.isoformat()}
+    return {"start_date": window.start.isoformat(), "end_date": window.end.isoformat()}
 
 
 def dbt_project_args(cfg: PipelineConfig, project_dir: str | None = None) -> list[str]:
@@ -184,9 +142,7 @@ def dbt_project_args(cfg: PipelineConfig, project_dir: str | None = None) -> lis
     return ["--project-dir", directory, "--profiles-dir", directory, "--target", cfg.dbt_target]
 
 
-def dbt_build_args(
-    cfg: PipelineConfig, start: date, end: date, *, project_dir: str | None = None
-) -> list[str]:
+def dbt_build_args(cfg: PipelineConfig, window: DayWindow, *, project_dir: str | None = None) -> list[str]:
     """Arguments after ``dbt`` (also the KubernetesPodOperator's ``arguments``).
 
     ``project_dir`` defaults to the checkout's ``dbt/`` in local mode and to ``dbt`` (relative to the
@@ -196,13 +152,27 @@ def dbt_build_args(
         "build",
         *dbt_project_args(cfg, project_dir),
         "--vars",
-        json.dumps(dbt_vars(start, end), separators=(",", ":")),
+        json.dumps(dbt_vars(window), separators=(",", ":")),
     ]
 
 
-def dbt_build_command(cfg: PipelineConfig, start: date, end: date) -> list[str]:
-    """Local mode: dbt from the dbt venv."""
-    return [str(cfg.venv_bin("dbt", "dbt")), *dbt_build_args(cfg, start, end)]
+def dbt_stage(cfg: PipelineConfig, key: str, title: str, args: list[str]) -> Stage:
+    """Local mode: ``dbt <args>`` from the dbt venv, logging JSON lines the runner reads progress from.
+
+    dbt's target and log folders live under the data dir, so parallel runs never share ``dbt/target``.
+    """
+    argv = [str(cfg.venv_bin("dbt", "dbt")), "--log-format", "json", *args]
+    env = {
+        **dbt_env(cfg),
+        "DBT_TARGET_PATH": str(cfg.data_dir / "dbt" / "target"),
+        "DBT_LOG_PATH": str(cfg.data_dir / "dbt" / "logs"),
+    }
+    return Stage(key, title, argv, env, cfg.repo_root)
+
+
+def dbt_build_stage(cfg: PipelineConfig, window: DayWindow) -> Stage:
+    """Local mode: ``dbt build`` of the window on DuckDB."""
+    return dbt_stage(cfg, "dbt", "dbt build", dbt_build_args(cfg, window))
 
 
 def dbt_env(cfg: PipelineConfig) -> dict[str, str]:
@@ -218,7 +188,7 @@ def dbt_env(cfg: PipelineConfig) -> dict[str, str]:
         "CAEC_BQ_MARTS_DATASET": cfg.bq_marts_dataset,
         # Always a JSON object: the models run fromjson() on it, and "" would not parse.
         "CAEC_BQ_POLICY_TAGS": json.dumps(cfg.policy_tags, sort_keys=True, separators=(",", ":")),
-        # Plain logs: the runner parses dbt's lines, and pod logs have no terminal.
+        # No colour codes: pod logs have no terminal (local runs read dbt's JSON log lines).
         "DBT_USE_COLORS": "false",
         # No phoning home from laptops, CI or pods.
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -240,9 +210,10 @@ def dashboard_args(cfg: PipelineConfig, out: Path | None = None) -> list[str]:
     return args
 
 
-def dashboard_command(cfg: PipelineConfig, out: Path | None = None) -> list[str]:
+def dashboard_stage(cfg: PipelineConfig, out: Path | None = None) -> Stage:
     """Local: the dashboard generator in its own venv (duckdb + BigQuery client)."""
-    return [str(cfg.venv_python("dashboard")), "-m", "caec_dashboard", *dashboard_args(cfg, out)]
+    argv = [str(cfg.venv_python("dashboard")), "-m", "caec_dashboard", *dashboard_args(cfg, out)]
+    return Stage("dashboard", "dashboard", argv, dashboard_env(cfg), cfg.repo_root)
 
 
 def dashboard_env(cfg: PipelineConfig) -> dict[str, str]:
