@@ -9,6 +9,7 @@ import kubernetes_validate
 import pytest
 from helmlib import (
     CHART,
+    ROOT,
     kube_version,
     load_yaml,
     platform_envs,
