@@ -1,4 +1,4 @@
-"""Read the pins of a `uv pip compile` lock file: one implementation for every component's tests.
+"""Read pins: `uv pip compile` lock files and KEY=VALUE pin files, one implementation for every component's tests.
 
 Stdlib only, imported by path (`sys.path`) from helm/tests and images/tests, whose venvs differ.
 """
@@ -20,3 +20,14 @@ def lock_versions(lock: Path) -> dict[str, str]:
             name, _, version = line.partition("==")
             versions[name.strip().lower()] = version.split(";")[0].strip()
     return versions
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a pin file (helm/charts.env, images/pins.env); comments and blank lines skipped."""
+    pairs: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pairs[key.strip()] = value.strip()
+    return pairs

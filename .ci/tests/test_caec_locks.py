@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from caec_locks import lock_versions
+from caec_locks import lock_versions, read_env_file
 from conftest import ROOT
 
 
@@ -23,3 +23,10 @@ def test_reads_pins_and_skips_comments_and_markers(tmp_path: Path) -> None:
 def test_reads_a_real_lock() -> None:
     pins = lock_versions(ROOT / ".ci" / "requirements.lock")
     assert pins["duckdb"] and pins["pyyaml"]
+
+
+def test_reads_key_value_pin_files(tmp_path: Path) -> None:
+    pins = tmp_path / "pins.env"
+    pins.write_text("# pins\n\nKUBE_VERSION = 1.34.0\nURL=https://x/y?a=b\n  # indented comment\n")
+    assert read_env_file(pins) == {"KUBE_VERSION": "1.34.0", "URL": "https://x/y?a=b"}
+    assert read_env_file(ROOT / "helm" / "charts.env")["KUBE_VERSION"]

@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+# .ci/lib holds the pin readers shared with the image tests (another venv): imported by path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / ".ci" / "lib"))
+from caec_locks import read_env_file
 
 HELM_DIR = Path(__file__).resolve().parent.parent
 ROOT = HELM_DIR.parent
@@ -33,14 +38,8 @@ def kube_version() -> str:
 
 
 def read_pins(path: Path = HELM_DIR / "charts.env") -> dict[str, str]:
-    """KEY=VALUE lines of helm/charts.env (comments and blanks skipped)."""
-    pins: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            pins[key.strip()] = value.strip()
-    return pins
+    """KEY=VALUE lines of helm/charts.env."""
+    return read_env_file(path)
 
 
 def run_helm(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

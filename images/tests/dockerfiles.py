@@ -62,13 +62,3 @@ def copy_sources(ins: Instruction) -> list[str]:
     if ins.keyword != "COPY" or "--from=" in ins.args:
         return []
     return words[:-1]
-
-
-def read_env(path: Path) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            pairs[key.strip()] = value.strip()
-    return pairs
