@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from caec_locks import lock_versions
-from dockerfiles import IMAGES_DIR, ROOT, build_args, parse, read_env
+from caec_locks import lock_versions, read_env_file
+from dockerfiles import IMAGES_DIR, ROOT, build_args, parse
 
 LOCKS = {
     "spark": ROOT / "spark" / "requirements.lock",
@@ -50,7 +50,7 @@ def test_every_image_builds_on_the_one_base_argument(name: str) -> None:
 
 
 def test_spark_connector_pin_matches_pins_env() -> None:
-    pins = read_env(IMAGES_DIR / "pins.env")
+    pins = read_env_file(IMAGES_DIR / "pins.env")
     assert dockerfile_args("spark")["GCS_CONNECTOR_VERSION"] == pins["GCS_CONNECTOR_VERSION"]
     sha = pins["GCS_CONNECTOR_SHA256"]
     assert sha == "" or re.fullmatch(r"[0-9a-f]{64}", sha), "GCS_CONNECTOR_SHA256 must be a sha256 hex digest"
