@@ -58,7 +58,7 @@ def dag_mode(env: Mapping[str, str] | None = None) -> str:
     if value not in MODES:
         raise ValueError(
             f"CAEC_MODE={value!r} is not one of {', '.join(MODES)}: use 'local' on a laptop, "
-            "'kubernetes' on GKE/kind (docs/platform-names.md)"
+            "'kubernetes' on GKE/kind (docs/configuration.md)"
         )
     return value
 

@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m caec_pipeline",
         description="CAEC pipeline: run the whole clickstream pipeline locally, or its gate/publish steps.",
-        epilog="Configuration comes from CAEC_* environment variables (docs/platform-names.md); "
+        epilog="Configuration comes from CAEC_* environment variables (docs/configuration.md); "
         "every one has a local default.",
     )
     parser.add_argument("--version", action="version", version=f"caec_pipeline {__version__}")
