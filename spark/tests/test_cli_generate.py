@@ -97,3 +97,17 @@ def test_generator_layout_truth_and_determinism(tmp_path: Path, fmt: str) -> Non
         assert line and (t["malformed"] or "timestamp,visitorid" not in line)
     summary = json.loads((tmp_path / "a" / "_truth" / "summary.json").read_text())
     assert summary["sessions"] == a.sessions
+
+
+def test_generator_progress_uses_the_jobs_json_contract(tmp_path: Path) -> None:
+    """The stage runner reads JSON progress lines only: the generator speaks the job's contract."""
+    r = subprocess.run(
+        [sys.executable, "-m", "caec_spark_dev", "generate", "--events", "200", "--format", "jsonl"]
+        + ["--output", str(tmp_path / "raw"), "--days", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [json.loads(line) for line in r.stderr.splitlines() if line.strip()]
+    assert lines and all(x["caec"] == "progress" and x["stage"] == "generate" for x in lines)
+    assert json.loads(r.stdout)  # the summary stays on stdout

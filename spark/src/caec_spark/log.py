@@ -1,6 +1,6 @@
 """Progress lines on stderr, one JSON object per line (stdout stays clean for results).
 
-The contract (caec_pipeline's runner parses it; docs/spark.md "Progress lines")::
+The contract (caec_pipeline's runner parses it; docs/spark-job.md "Progress lines")::
 
     {"caec": "progress", "component": "spark", "time": "2026-12-04T07:01:02Z",
      "step": 1, "steps": 5, "stage": "route", "message": "..."}

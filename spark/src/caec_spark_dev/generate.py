@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from caec_spark.config import FORMATS
+from caec_spark.log import progress
 
 DESKTOP_UA = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
@@ -120,7 +121,8 @@ class Summary:
 
 
 def _progress(msg: str) -> None:
-    print(f"caec-spark generate: {msg}", file=sys.stderr, flush=True)
+    # the job's JSON progress contract, so the stage runner shows the generator like any other stage
+    progress("generate", msg)
 
 
 def _sessions(rng: np.random.Generator, n_visitors: int, cfg: GenerateConfig) -> dict[str, np.ndarray]:
