@@ -101,9 +101,10 @@ def test_generator_layout_truth_and_determinism(tmp_path: Path, fmt: str) -> Non
 
 def test_generator_progress_uses_the_jobs_json_contract(tmp_path: Path) -> None:
     """The stage runner reads JSON progress lines only: the generator speaks the job's contract."""
+    out = str(tmp_path / "raw")
+    argv = ["generate", "--events", "200", "--format", "jsonl", "--output", out, "--days", "1"]
     r = subprocess.run(
-        [sys.executable, "-m", "caec_spark_dev", "generate", "--events", "200", "--format", "jsonl",
-         "--output", str(tmp_path / "raw"), "--days", "1"],  # fmt: skip
+        [sys.executable, "-m", "caec_spark_dev", *argv],
         capture_output=True,
         text=True,
         check=True,
