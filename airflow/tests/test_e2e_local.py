@@ -22,6 +22,7 @@ from caec_airflow.dag_factory import DEFAULT_START_DATE
 from caec_airflow.dags_test import airflow_env, ensure_raw_day, run_dags_test
 from caec_pipeline.config import PipelineConfig
 from caec_pipeline.dq import load_manifests
+from caec_pipeline.window import DayWindow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("clean_caec_env")]
 AIRFLOW_CLI = Path(sys.executable).with_name("airflow")
@@ -111,7 +112,7 @@ def test_dags_test_local_mode_end_to_end(tmp_path: Path) -> None:
     assert marker["dq"]["passed"] is True
 
     # The Spark manifest of the window reconciles: every record read is valid, quarantined or filtered.
-    (manifest,) = load_manifests(cfg.staging_uri, DAY, DAY + timedelta(days=1))
+    (manifest,) = load_manifests(cfg.staging_uri, DayWindow.of_days(DAY, 1))
     counts = manifest["counts"]
     assert manifest["reconciled"] is True
     assert counts["read"] == counts["valid"] + counts["quarantined"] + counts["filtered"]

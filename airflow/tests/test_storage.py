@@ -64,7 +64,7 @@ def test_gate_publish_and_ledger_on_a_remote_staging_root(memory: None) -> None:
     cfg = dataclasses.replace(PipelineConfig.from_env({}, repo_root=REPO_ROOT), staging_uri=ROOT)
 
     window = DayWindow(date(2026, 11, 2), date(2026, 11, 3))
-    manifests = load_manifests(cfg.staging_uri, window.start, window.end)
+    manifests = load_manifests(cfg.staging_uri, window)
     result = evaluate_manifests(manifests, DQThresholds())
     assert [m["run_id"] for m in manifests] == ["r1"] and result.passed, result.message
     (uri,) = publish(cfg, window, result)

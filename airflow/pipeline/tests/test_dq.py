@@ -15,6 +15,7 @@ from caec_pipeline.dq import (
     load_manifests,
     select_manifests,
 )
+from caec_pipeline.window import DayWindow
 
 T = DQThresholds(max_quarantine_share=0.05, max_bot_share=0.5, max_late_share=0.1)
 
@@ -129,9 +130,9 @@ def test_select_keeps_the_latest_run_per_window_and_overlapping_windows() -> Non
     new = manifest("new", finished="2026-11-04T01:00:00Z")
     other_day = manifest("later", "2026-11-05", "2026-11-06")
     wide = manifest("wide", "2026-10-01", "2026-12-01")
-    chosen = select_manifests([new, old, other_day, wide], date(2026, 11, 2), date(2026, 11, 3))
+    chosen = select_manifests([new, old, other_day, wide], DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
     assert [m["run_id"] for m in chosen] == ["wide", "new"]
-    assert select_manifests([{"run_id": "nowindow"}], date(2026, 11, 2), date(2026, 11, 3)) == []
+    assert select_manifests([{"run_id": "nowindow"}], DayWindow(date(2026, 11, 2), date(2026, 11, 3))) == []
 
 
 def write_pointer(root: Path, *run_ids: str) -> None:
@@ -149,15 +150,18 @@ def test_load_manifests_from_a_local_staging_dir(tmp_path: Path) -> None:
     (mdir / "run_id=b.json").write_text(json.dumps(manifest("b", "2026-11-09", "2026-11-10")))
     (mdir / "notes.txt").write_text("ignored")
     write_pointer(tmp_path, "a", "b")
-    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == ["a"]
     assert [
-        m["run_id"] for m in load_manifests(f"file://{tmp_path}", date(2026, 11, 1), date(2026, 11, 30))
+        m["run_id"] for m in load_manifests(str(tmp_path), DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
+    ] == ["a"]
+    assert [
+        m["run_id"]
+        for m in load_manifests(f"file://{tmp_path}", DayWindow(date(2026, 11, 1), date(2026, 11, 30)))
     ] == ["a", "b"]
-    assert load_manifests(str(tmp_path / "nothing"), date(2026, 11, 2), date(2026, 11, 3)) == []
+    assert load_manifests(str(tmp_path / "nothing"), DayWindow(date(2026, 11, 2), date(2026, 11, 3))) == []
     (mdir / "run_id=c.json").write_text("{not json")
     write_pointer(tmp_path, "a", "b", "c")
     with pytest.raises(ManifestError, match=r"run_id=c.json .* not valid JSON"):
-        load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
+        load_manifests(str(tmp_path), DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
 
 
 def test_a_manifest_the_pointer_does_not_name_is_not_judged(tmp_path: Path) -> None:
@@ -168,18 +172,18 @@ def test_a_manifest_the_pointer_does_not_name_is_not_judged(tmp_path: Path) -> N
     (mdir / "run_id=old.json").write_text(json.dumps(manifest("old", finished="2026-11-03T01:00:00Z")))
     (mdir / "run_id=killed.json").write_text(json.dumps(manifest("killed", finished="2026-11-04T01:00:00Z")))
     write_pointer(tmp_path, "old")
-    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
-        "old"
-    ]
+    assert [
+        m["run_id"] for m in load_manifests(str(tmp_path), DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
+    ] == ["old"]
     write_pointer(tmp_path, "old", "killed")  # its pointer write: now it is the window's latest run
-    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
-        "killed"
-    ]
+    assert [
+        m["run_id"] for m in load_manifests(str(tmp_path), DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
+    ] == ["killed"]
     # a manifest removed by the bucket's retention is skipped: the window's published run still counts
     write_pointer(tmp_path, "old", "expired")
-    assert [m["run_id"] for m in load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))] == [
-        "old"
-    ]
+    assert [
+        m["run_id"] for m in load_manifests(str(tmp_path), DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
+    ] == ["old"]
 
 
 def test_manifests_without_a_pointer_are_the_old_layout(tmp_path: Path) -> None:
@@ -188,13 +192,13 @@ def test_manifests_without_a_pointer_are_the_old_layout(tmp_path: Path) -> None:
     with pytest.raises(
         ManifestError, match=r"no _current\.jsonl: it was written before versioned publishing"
     ):
-        load_manifests(str(tmp_path), date(2026, 11, 2), date(2026, 11, 3))
+        load_manifests(str(tmp_path), DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
 
 
 def test_a_remote_root_without_fsspec_says_what_to_install() -> None:
     """Remote URIs go through fsspec (caec_pipeline.storage); the stdlib-only test venv has none."""
     with pytest.raises(ManifestError, match="needs fsspec"):
-        load_manifests("gs://bucket/staging", date(2026, 11, 2), date(2026, 11, 3))
+        load_manifests("gs://bucket/staging", DayWindow(date(2026, 11, 2), date(2026, 11, 3)))
 
 
 def test_an_all_quarantined_run_fails_with_the_breakdown_whatever_the_threshold() -> None:

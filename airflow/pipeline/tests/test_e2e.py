@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from caec_pipeline.dq import DQThresholds, check_manifest, evaluate_manifests, load_manifests
+from caec_pipeline.window import DayWindow
 
 pytestmark = pytest.mark.e2e
 
@@ -157,7 +158,7 @@ def test_run_on_generated_sample_data(sample_run: tuple[Path, subprocess.Complet
         assert stage in out
     assert "data-quality gate passed" in out and "Example query" in out
     # the manifest of the run reconciles and passes the gate
-    manifests = load_manifests(str(data / "staging"), date(2026, 10, 5), date(2026, 10, 9))
+    manifests = load_manifests(str(data / "staging"), DayWindow(date(2026, 10, 5), date(2026, 10, 9)))
     assert len(manifests) == 1 and check_manifest(manifests[0]) == []
     verdict = evaluate_manifests(manifests, DQThresholds())
     assert verdict.passed, verdict.message

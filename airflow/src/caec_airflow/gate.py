@@ -85,7 +85,7 @@ def evaluate_window(context: Mapping[str, Any]) -> DQResult:
     cfg = load_config()
     window = window_of(context)
     try:
-        manifests = load_manifests(cfg.staging_uri, window.start, window.end)
+        manifests = load_manifests(cfg.staging_uri, window)
     except ManifestError as exc:
         raise AirflowFailException(str(exc)) from exc
     return evaluate_manifests(manifests, DQThresholds.from_config(cfg))

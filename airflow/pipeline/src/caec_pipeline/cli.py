@@ -258,7 +258,7 @@ def _erase(cfg: PipelineConfig, args: argparse.Namespace) -> int:
 def _gate(cfg: PipelineConfig, args: argparse.Namespace, *, publish_days: bool) -> int:
     window = DayWindow(args.start, args.end)
     try:
-        manifests = load_manifests(cfg.staging_uri, window.start, window.end)
+        manifests = load_manifests(cfg.staging_uri, window)
     except ManifestError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from caec_pipeline.config import SETTINGS_BY_NAME, PipelineConfig, is_remote_uri, join_uri, local_path
 from caec_pipeline.pointer import POINTER_NAME, PointerError, load_published, read_text
+from caec_pipeline.window import DayWindow
 
 COUNT_KEYS = ("read", "valid", "quarantined", "filtered", "human", "bot", "late", "sessions")
 
@@ -213,35 +213,35 @@ def quarantine_failure(
 # ---------------------------------------------------------------------------- loading
 
 
-def _window(manifest: Mapping[str, Any]) -> tuple[date, date] | None:
+def _window(manifest: Mapping[str, Any]) -> DayWindow | None:
     window = manifest.get("window")
     if not isinstance(window, Mapping):
         return None
     try:
-        return date.fromisoformat(str(window["start"])), date.fromisoformat(str(window["end"]))
+        return DayWindow.parse(str(window["start"]), str(window["end"]))
     except (KeyError, ValueError):
         return None
 
 
-def select_manifests(manifests: Iterable[dict[str, Any]], start: date, end: date) -> list[dict[str, Any]]:
-    """The runs that count for ``[start, end)``: windows overlapping it, the latest run per window.
+def select_manifests(manifests: Iterable[dict[str, Any]], window: DayWindow) -> list[dict[str, Any]]:
+    """The runs that count for ``window``: windows overlapping it, the latest run per window.
 
     A re-run of a day replaces that day's partitions, so only its newest manifest describes what is
     published; older manifests of the same window are history.
     """
-    latest: dict[tuple[date, date], dict[str, Any]] = {}
+    latest: dict[DayWindow, dict[str, Any]] = {}
     for manifest in manifests:
-        window = _window(manifest)
-        if window is None or not (window[0] < end and start < window[1]):
+        run = _window(manifest)
+        if run is None or not (run.start < window.end and window.start < run.end):
             continue
-        current = latest.get(window)
+        current = latest.get(run)
         if current is None or str(manifest.get("finished_at", "")) >= str(current.get("finished_at", "")):
-            latest[window] = manifest
-    return [latest[w] for w in sorted(latest)]
+            latest[run] = manifest
+    return [latest[w] for w in sorted(latest, key=lambda w: (w.start, w.end))]
 
 
-def load_manifests(staging_uri: str, start: date, end: date) -> list[dict[str, Any]]:
-    """Published manifests that count for ``[start, end)`` (see select_manifests).
+def load_manifests(staging_uri: str, window: DayWindow) -> list[dict[str, Any]]:
+    """Published manifests that count for ``window`` (see select_manifests).
 
     Published means named by the Spark job's pointer ``<staging>/_current.jsonl``
     (:mod:`caec_pipeline.pointer`): the manifest of a run killed while publishing exists but is not
@@ -275,7 +275,7 @@ def load_manifests(staging_uri: str, start: date, end: date) -> list[dict[str, A
                 parsed.append(data)
     except PointerError as exc:
         raise ManifestError(str(exc)) from exc
-    return select_manifests(parsed, start, end)
+    return select_manifests(parsed, window)
 
 
 def _has_local_manifests(staging_uri: str) -> bool:

@@ -403,7 +403,7 @@ def run_manifests(cfg: PipelineConfig, window: DayWindow) -> list[dict[str, Any]
     """The published manifest of this run's window (the latest run of exactly that window)."""
     return [
         m
-        for m in load_manifests(cfg.staging_uri, window.start, window.end)
+        for m in load_manifests(cfg.staging_uri, window)
         if {k: str(v) for k, v in (m.get("window") or {}).items() if k in ("start", "end")}
         == window.to_dict()
     ]
