@@ -23,6 +23,7 @@ def spark() -> Iterator[SparkSession]:
         master="local[2]",
         shuffle_partitions=2,
         extra_conf={"spark.sql.codegen.wholeStage": "false", "spark.ui.enabled": "false"},
+        input_bytes=0,  # tiny inputs: the short-run JVM (client compiler only)
     )
     s.conf.set("spark.sql.adaptive.coalescePartitions.enabled", "true")
     yield s

@@ -1,4 +1,5 @@
-"""Starting Spark: a clear one-line error without Java, and a driver heap sized from the machine."""
+"""Starting Spark: a clear one-line error without Java, a driver heap sized from the machine, and the
+JVM options of a local driver's startup (class archive, short-run compiler)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ import sys
 from pathlib import Path
 
 import pytest
+from pyspark.sql import SparkSession
 
 from caec_spark.session import (
+    CDS_ARCHIVE_ENV,
     DRIVER_MEMORY_ENV,
+    SHORT_RUN_BYTES,
     _local_driver_memory,
+    cds_archive,
+    driver_java_options,
     driver_memory_for,
     java_major_version,
+    local_input_bytes,
     machine_memory_bytes,
 )
 
@@ -90,3 +97,53 @@ def test_what_chooses_the_driver_memory(monkeypatch: pytest.MonkeyPatch) -> None
     assert _local_driver_memory(False, {}) is None  # a cluster sizes its own driver
     monkeypatch.setenv("PYSPARK_SUBMIT_ARGS", "--driver-memory 1g pyspark-shell")
     assert _local_driver_memory(True, {}) is None
+
+
+def test_short_local_runs_get_the_client_compiler_and_every_local_run_the_archive(tmp_path: Path) -> None:
+    archive = tmp_path / "a.jsa"
+    small = driver_java_options(True, SHORT_RUN_BYTES - 1, archive)
+    assert f"-XX:SharedArchiveFile={archive}" in small and "-Xshare:auto" in small
+    assert "-XX:TieredStopAtLevel=1" in small
+    big = driver_java_options(True, SHORT_RUN_BYTES, archive)
+    assert "-XX:TieredStopAtLevel=1" not in big and f"-XX:SharedArchiveFile={archive}" in big
+    assert driver_java_options(True, None, None) == []  # size unknown (gs://), no archive: JVM defaults
+    assert driver_java_options(False, 1, archive) == []  # a cluster's pods set their own options
+
+
+def test_the_archive_is_found_only_where_it_exists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CDS_ARCHIVE_ENV, str(tmp_path / "missing.jsa"))
+    assert cds_archive() is None
+    (tmp_path / "here.jsa").write_bytes(b"x")
+    monkeypatch.setenv(CDS_ARCHIVE_ENV, str(tmp_path / "here.jsa"))
+    assert cds_archive() == tmp_path / "here.jsa"
+
+
+def test_local_input_bytes_counts_what_the_job_reads(tmp_path: Path) -> None:
+    day = tmp_path / "raw" / "dt=2026-11-01"
+    day.mkdir(parents=True)
+    (day / "a.jsonl.gz").write_bytes(b"x" * 10)
+    (day / "b.jsonl").write_bytes(b"x" * 5)
+    (tmp_path / "raw" / "_truth").mkdir()
+    (tmp_path / "raw" / "_truth" / "t.json").write_bytes(b"x" * 1000)  # hidden: the job skips it
+    (day / ".part.crc").write_bytes(b"x" * 1000)
+    raw = tmp_path / "raw"
+    assert local_input_bytes(str(raw)) == 15
+    assert local_input_bytes(f"file://{raw}") == 15
+    assert local_input_bytes(f"{raw}/dt=*/*.gz") == 10
+    assert local_input_bytes(str(day / "b.jsonl")) == 5
+    assert local_input_bytes("gs://bucket/raw") is None
+    assert local_input_bytes(str(tmp_path / "nothing")) == 0
+
+
+def test_the_test_driver_started_with_the_venv_archive(spark: SparkSession) -> None:
+    """The JVM was given the archive ``make`` writes into the venv (spark/spark.mk), if there is one."""
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None
+    args = [str(a) for a in jvm.java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()]
+    archive = cds_archive()
+    if archive is None:
+        if os.environ.get("CI"):
+            pytest.fail("no class archive in the spark venv: make's venv setup should have written one")
+        pytest.skip("no class archive in this venv (make writes one after syncing the spark venv)")
+    assert f"-XX:SharedArchiveFile={archive}" in args
+    assert "-XX:TieredStopAtLevel=1" in args  # the tests' inputs are tiny (conftest)

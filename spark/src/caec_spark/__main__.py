@@ -159,7 +159,7 @@ def _erase(args: argparse.Namespace) -> int:
 
 def _sessionize(args: argparse.Namespace) -> int:
     from caec_spark.job import ReconciliationError, run
-    from caec_spark.session import JavaNotFoundError, get_spark
+    from caec_spark.session import JavaNotFoundError, get_spark, local_input_bytes
 
     try:
         # The window is validated here, once; the job takes it as given.
@@ -189,7 +189,7 @@ def _sessionize(args: argparse.Namespace) -> int:
         print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
         return 2
     try:
-        spark = get_spark(master=args.master)
+        spark = get_spark(master=args.master, input_bytes=local_input_bytes(args.input))
     except JavaNotFoundError as exc:
         print(f"caec-spark sessionize: error: {exc}", file=sys.stderr)
         return 2

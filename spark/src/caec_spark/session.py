@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -17,6 +18,15 @@ DRIVER_MEMORY_ENV = "CAEC_DRIVER_MEMORY"
 # at 10M events the heap peaks near 10 GB while the process tree peaked at ~11.4 GB PSS with a 12g heap.
 DRIVER_MEMORY_SHARE = 0.5
 MIN_DRIVER_MEMORY_MB = 1024
+# Startup of a local driver (measured with make bench-spark's inputs on 2 cores, docs/benchmarks.md):
+# - A class data sharing archive of the classes a run loads (``make spark-cds``; JDK 17's dynamic
+#   AppCDS): the JVM maps them instead of loading and verifying ~20k classes (100k events: 28.7 s -> 25.7 s).
+#   Where none is (the image, a stale venv) nothing changes; a stale archive is ignored by the JVM.
+# - Below SHORT_RUN_BYTES of input, the client compiler only (C1): a short run never earns back what the
+#   optimising compiler's threads take from two cores (100k events, 4 MB: 30 s -> 24 s), while from about
+#   1M events (37 MB) on optimised code wins (1M: 51.7 s with C2, 58.9 s with C1 only).
+CDS_ARCHIVE_ENV = "CAEC_SPARK_CDS_ARCHIVE"
+SHORT_RUN_BYTES = 16 * 1024 * 1024
 
 
 class JavaNotFoundError(RuntimeError):
@@ -28,12 +38,14 @@ def get_spark(
     master: str | None = None,
     shuffle_partitions: int | None = None,
     extra_conf: dict[str, str] | None = None,
+    input_bytes: int | None = None,
 ) -> SparkSession:
     """Return a session with the settings the job's correctness depends on.
 
     UTC session time zone (event dates are UTC dates) and ANSI off (bad values become nulls that
     validation turns into quarantine reasons, never task failures). ``local[*]`` is used only when no master is configured (spark-submit / the Spark Operator set
-    ``spark.master``, which wins).
+    ``spark.master``, which wins). ``input_bytes`` (the raw input's size, when known): a local run
+    below :data:`SHORT_RUN_BYTES` starts a JVM tuned for a short run (:func:`driver_java_options`).
     """
     # Python workers must run this interpreter (our venv / the image's), not whatever python3 is on PATH.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
@@ -70,6 +82,9 @@ def get_spark(
     )
     if parts:
         builder = builder.config("spark.sql.shuffle.partitions", str(parts))
+    java_options = driver_java_options(runs_locally, input_bytes, cds_archive())
+    if java_options and "spark.driver.extraJavaOptions" not in (extra_conf or {}):
+        builder = builder.config("spark.driver.extraJavaOptions", " ".join(java_options))
     memory = _local_driver_memory(runs_locally, extra_conf or {})
     if memory:
         builder = builder.config("spark.driver.memory", memory)
@@ -80,6 +95,56 @@ def get_spark(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel(os.environ.get("CAEC_SPARK_LOG_LEVEL", "WARN"))
     return spark
+
+
+def cds_archive() -> Path | None:
+    """The class data sharing archive to start the driver with: ``CAEC_SPARK_CDS_ARCHIVE``, else the
+    one ``make spark-cds`` writes into this virtual environment; None when there is none."""
+    configured = os.environ.get(CDS_ARCHIVE_ENV, "").strip()
+    path = Path(configured) if configured else Path(sys.prefix) / "caec-spark.jsa"
+    return path if path.is_file() else None
+
+
+def driver_java_options(runs_locally: bool, input_bytes: int | None, archive: Path | None) -> list[str]:
+    """JVM options for a local driver's startup (none on a cluster: the operator's pod template sets its own).
+
+    The archive is used if the JVM accepts it (``-Xshare:auto``: a JDK or classpath change makes the JVM
+    skip it, silently with ``-Xlog:cds=off``); C1 only when the input is known to be small.
+    """
+    if not runs_locally:
+        return []
+    options = []
+    if archive is not None:
+        options += [
+            f"-XX:SharedArchiveFile={archive}",
+            "-Xshare:auto",
+            "-Xlog:cds=off",
+            "-Xlog:cds+dynamic=off",
+        ]
+    if input_bytes is not None and input_bytes < SHORT_RUN_BYTES:
+        options.append("-XX:TieredStopAtLevel=1")
+    return options
+
+
+def local_input_bytes(uri: str) -> int | None:
+    """Bytes under a local input (file, directory or glob; names starting with _ or . skipped, as the
+    job skips them); None for remote URIs (gs://), which the JVM lists. A startup hint only."""
+    for scheme in ("file://", "file:"):
+        if uri.startswith(scheme):
+            uri = uri[len(scheme) :]
+            break
+    else:
+        if "://" in uri:
+            return None
+    roots = [Path(p) for p in glob.glob(uri)] if any(c in uri for c in "*?[{") else [Path(uri)]
+    total = 0
+    for root in roots:
+        if root.is_file():
+            total += root.stat().st_size
+        for d, dirs, files in os.walk(root):
+            dirs[:] = [x for x in dirs if not x.startswith(("_", "."))]
+            total += sum((Path(d) / f).stat().st_size for f in files if not f.startswith(("_", ".")))
+    return total
 
 
 def _master_preconfigured() -> bool:

@@ -1,8 +1,9 @@
-"""Command line: ``python -m caec_spark_dev {generate,duck,bench} ...`` (``--help`` of each).
+"""Command line: ``python -m caec_spark_dev {generate,duck,bench,cds} ...`` (``--help`` of each).
 
 - ``generate``: synthetic raw logs with ground truth (:mod:`caec_spark_dev.generate`; ``make generate``);
 - ``duck``: the job's rules as DuckDB SQL over jsonl day files (:mod:`caec_spark_dev.duck`);
-- ``bench``: the Spark job against its DuckDB twin (:mod:`caec_spark_dev.bench`; ``make bench-spark``).
+- ``bench``: the Spark job against its DuckDB twin (:mod:`caec_spark_dev.bench`; ``make bench-spark``);
+- ``cds``: the JVM class archive local drivers start with (:mod:`caec_spark_dev.cds`; the venv's setup).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ COMMANDS = {
     "generate": "caec_spark_dev.generate",
     "duck": "caec_spark_dev.duck",
     "bench": "caec_spark_dev.bench",
+    "cds": "caec_spark_dev.cds",
 }
 USAGE = f"usage: python -m caec_spark_dev {{{','.join(COMMANDS)}}} [--help | options]"
 
