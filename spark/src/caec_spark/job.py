@@ -22,6 +22,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,25 +388,34 @@ def stage(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed, ses
         events_schema=sess.events.schema,
     )
     _step("stage", f"staging under {root}")
-    _write(sess.events, staged.uri("events"), "event_date")
+    writes: dict[str, Callable[[], None]] = {
+        "events": lambda: _write(sess.events, staged.uri("events"), "event_date"),
+        "sessions": lambda: _write(
+            _sessions_out(spark, cfg.window, prior, sess), staged.uri("sessions"), "session_date"
+        ),
+        "quarantine": lambda: _write(
+            quarantine_rows(routed.rows, cfg),
+            staged.quarantine_root,
+            "ingest_date",
+            ["source_file", "source_line"],
+        ),
+        "state": lambda: (
+            anchors_from(sess.rows.where(F.col("route") != "earlier"), sess.anchors)
+            .write.mode("overwrite")
+            .parquet(staged.uri("state"))
+        ),
+    }
     if sess.prev_events is not None:
+        prev_events = sess.prev_events
         updated_prev = sess.complete.where(~F.col("_window")).select(*EVENT_COLUMNS)
-        kept = sess.prev_events.join(sess.touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
-        _write(
+        kept = prev_events.join(sess.touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
+        writes["events_prev"] = lambda: _write(
             kept.unionByName(updated_prev),
             staged.uri("events_prev"),
             "event_date",
             ["visitor_id", "event_ts", "event_id"],
         )
-    _write(_sessions_out(spark, cfg.window, prior, sess), staged.uri("sessions"), "session_date")
-    _write(
-        quarantine_rows(routed.rows, cfg),
-        staged.quarantine_root,
-        "ingest_date",
-        ["source_file", "source_line"],
-    )
-    new_state = anchors_from(sess.rows.where(F.col("route") != "earlier"), sess.anchors)
-    new_state.write.mode("overwrite").parquet(staged.uri("state"))
+    _run_concurrently(writes)
     return staged
 
 
@@ -604,6 +615,21 @@ def _by_route(route_counts: RouteCounts) -> dict[str, int]:
     for (r, _), n in route_counts.items():
         out[r] = out.get(r, 0) + n
     return out
+
+
+def _run_concurrently(jobs: dict[str, Callable[[], None]]) -> None:
+    """Run independent Spark writes from one driver thread each, largest first; the first error is raised
+    once all have ended.
+
+    Why: each write is a Spark job whose last tasks leave cores idle (the events' two coalesced tasks
+    end unevenly; the small outputs are a few short tasks each). Submitted together, Spark's FIFO
+    scheduler gives the next job's tasks every core the previous one frees. Outputs are separate
+    folders; the reconcile stage reads them back only after all have been written.
+    """
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="caec-write") as pool:
+        futures = [pool.submit(job) for job in jobs.values()]
+    for future in futures:
+        future.result()
 
 
 def _write(df: DataFrame, uri: str, partition: str, sort: list[str] | None = None) -> None:
