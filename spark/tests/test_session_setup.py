@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
+from caec_spark.io import local_input_bytes
 from caec_spark.session import (
     CDS_ARCHIVE_ENV,
     DRIVER_MEMORY_ENV,
@@ -20,7 +21,6 @@ from caec_spark.session import (
     driver_java_options,
     driver_memory_for,
     java_major_version,
-    local_input_bytes,
     machine_memory_bytes,
 )
 

@@ -158,8 +158,9 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _sessionize(args: argparse.Namespace) -> int:
+    from caec_spark.io import local_input_bytes
     from caec_spark.job import ReconciliationError, run
-    from caec_spark.session import JavaNotFoundError, get_spark, local_input_bytes
+    from caec_spark.session import JavaNotFoundError, get_spark
 
     try:
         # The window is validated here, once; the job takes it as given.

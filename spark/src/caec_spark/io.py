@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import glob
 import json
 import os
 import tempfile
@@ -57,6 +58,24 @@ def list_input_files(spark: SparkSession, uri: str) -> list[str]:
         elif not _hidden(st.getPath().getName()):
             out.append(st.getPath().toString())
     return sorted(set(out))
+
+
+def local_input_bytes(uri: str) -> int | None:
+    """Bytes of the data files under a local input (file, directory or glob), skipping hidden names as
+    :func:`list_input_files` does; None for remote URIs (gs://). Read before the JVM starts, with plain
+    file-system calls: a startup hint (:func:`caec_spark.session.driver_java_options`), never a count."""
+    local = _local_path(uri)
+    if local is None:
+        return None
+    roots = [Path(p) for p in glob.glob(str(local))] if any(c in uri for c in _GLOB_CHARS) else [local]
+    total = 0
+    for root in roots:
+        if root.is_file():
+            total += root.stat().st_size
+        for d, dirs, files in os.walk(root):
+            dirs[:] = [x for x in dirs if not _hidden(x)]
+            total += sum((Path(d) / f).stat().st_size for f in files if not _hidden(f))
+    return total
 
 
 def select_files(files: Iterable[str], first_day: dt.date, last_day: dt.date) -> list[str]:

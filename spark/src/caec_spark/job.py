@@ -406,9 +406,8 @@ def stage(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed, ses
         ),
     }
     if sess.prev_events is not None:
-        prev_events = sess.prev_events
         updated_prev = sess.complete.where(~F.col("_window")).select(*EVENT_COLUMNS)
-        kept = prev_events.join(sess.touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
+        kept = sess.prev_events.join(sess.touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
         writes["events_prev"] = lambda: _write(
             kept.unionByName(updated_prev),
             staged.uri("events_prev"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 import shutil
@@ -18,14 +17,16 @@ DRIVER_MEMORY_ENV = "CAEC_DRIVER_MEMORY"
 # at 10M events the heap peaks near 10 GB while the process tree peaked at ~11.4 GB PSS with a 12g heap.
 DRIVER_MEMORY_SHARE = 0.5
 MIN_DRIVER_MEMORY_MB = 1024
-# Startup of a local driver (measured with make bench-spark's inputs on 2 cores, docs/benchmarks.md):
-# - A class data sharing archive of the classes a run loads (``make spark-cds``; JDK 17's dynamic
-#   AppCDS): the JVM maps them instead of loading and verifying ~20k classes (100k events: 28.7 s -> 25.7 s).
+# Startup of a local driver (measured with make bench-spark's inputs on 2 cores, spark/README.md):
+# - A class data sharing archive of the classes a run loads (``python -m caec_spark_dev cds``, run by the
+#   spark venv's setup; JDK 17's dynamic AppCDS): the JVM maps them instead of loading and verifying ~20k classes (100k events: 28.7 s -> 25.7 s).
 #   Where none is (the image, a stale venv) nothing changes; a stale archive is ignored by the JVM.
 # - Below SHORT_RUN_BYTES of input, the client compiler only (C1): a short run never earns back what the
 #   optimising compiler's threads take from two cores (100k events, 4 MB: 30 s -> 24 s), while from about
 #   1M events (37 MB) on optimised code wins (1M: 51.7 s with C2, 58.9 s with C1 only).
 CDS_ARCHIVE_ENV = "CAEC_SPARK_CDS_ARCHIVE"
+DEFAULT_CDS_ARCHIVE = Path(sys.prefix) / "caec-spark.jsa"
+"""Where the spark venv's setup writes the archive (inside the venv: it matches that venv's jars)."""
 SHORT_RUN_BYTES = 16 * 1024 * 1024
 
 
@@ -98,10 +99,10 @@ def get_spark(
 
 
 def cds_archive() -> Path | None:
-    """The class data sharing archive to start the driver with: ``CAEC_SPARK_CDS_ARCHIVE``, else the
-    one ``make spark-cds`` writes into this virtual environment; None when there is none."""
+    """The class data sharing archive to start the driver with: ``CAEC_SPARK_CDS_ARCHIVE``, else
+    :data:`DEFAULT_CDS_ARCHIVE`; None when there is none."""
     configured = os.environ.get(CDS_ARCHIVE_ENV, "").strip()
-    path = Path(configured) if configured else Path(sys.prefix) / "caec-spark.jsa"
+    path = Path(configured) if configured else DEFAULT_CDS_ARCHIVE
     return path if path.is_file() else None
 
 
@@ -124,27 +125,6 @@ def driver_java_options(runs_locally: bool, input_bytes: int | None, archive: Pa
     if input_bytes is not None and input_bytes < SHORT_RUN_BYTES:
         options.append("-XX:TieredStopAtLevel=1")
     return options
-
-
-def local_input_bytes(uri: str) -> int | None:
-    """Bytes under a local input (file, directory or glob; names starting with _ or . skipped, as the
-    job skips them); None for remote URIs (gs://), which the JVM lists. A startup hint only."""
-    for scheme in ("file://", "file:"):
-        if uri.startswith(scheme):
-            uri = uri[len(scheme) :]
-            break
-    else:
-        if "://" in uri:
-            return None
-    roots = [Path(p) for p in glob.glob(uri)] if any(c in uri for c in "*?[{") else [Path(uri)]
-    total = 0
-    for root in roots:
-        if root.is_file():
-            total += root.stat().st_size
-        for d, dirs, files in os.walk(root):
-            dirs[:] = [x for x in dirs if not x.startswith(("_", "."))]
-            total += sum((Path(d) / f).stat().st_size for f in files if not f.startswith(("_", ".")))
-    return total
 
 
 def _master_preconfigured() -> bool:

@@ -21,9 +21,8 @@ import time
 from pathlib import Path
 
 from caec_spark.config import SALT_ENV
-from caec_spark.session import CDS_ARCHIVE_ENV
+from caec_spark.session import CDS_ARCHIVE_ENV, DEFAULT_CDS_ARCHIVE
 
-DEFAULT_OUTPUT = Path(sys.prefix) / "caec-spark.jsa"
 SAMPLE_EVENTS = 5000
 
 
@@ -64,7 +63,10 @@ def make_archive(output: Path) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m caec_spark_dev cds", description=__doc__.splitlines()[0])
     p.add_argument(
-        "--output", type=Path, default=DEFAULT_OUTPUT, help=f"archive path (default {DEFAULT_OUTPUT})"
+        "--output",
+        type=Path,
+        default=DEFAULT_CDS_ARCHIVE,
+        help=f"archive path (default {DEFAULT_CDS_ARCHIVE})",
     )
     args = p.parse_args(argv)
     t0 = time.monotonic()
