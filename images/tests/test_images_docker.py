@@ -192,6 +192,25 @@ def test_image_runs_as_its_non_root_user_without_secrets(
     assert findings == [], f"private keys, credentials or the build CA in {images[name]}: {findings}"
 
 
+# Counts the site-packages modules with and without this interpreter's cached bytecode.
+_BYTECODE_PROBE = """
+import importlib.util, pathlib, sysconfig
+src = list(pathlib.Path(sysconfig.get_paths()["purelib"]).rglob("*.py"))
+print(len(src), sum(not pathlib.Path(importlib.util.cache_from_source(str(p))).is_file() for p in src))
+"""
+
+
+@pytest.mark.parametrize("name", IMAGE_NAMES)
+def test_image_ships_compiled_bytecode(name: str, images: dict[str, str]) -> None:
+    """The images set PYTHONDONTWRITEBYTECODE and run read-only: without .pyc files in the image every
+    process compiles each module it imports from source (dbt --version 5.1 s instead of 2.4 s)."""
+    probe = run(images[name], "-c", _BYTECODE_PROBE, options=("--entrypoint", "/opt/venv/bin/python"))
+    assert probe.returncode == 0, tail(probe)
+    total, missing = map(int, probe.stdout.split())
+    # a few files in some packages are not valid Python 3 (templates, test data) and never compile
+    assert total > 1000 and missing <= total // 50, f"{name}: {missing} of {total} modules without bytecode"
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Generated raw logs on the host (the generator is dev tooling, not part of the job image)."""
