@@ -13,6 +13,7 @@ from pyspark.sql import SparkSession
 
 from caec_spark.io import local_input_bytes
 from caec_spark.session import (
+    C2_LESS_INLINING,
     CDS_ARCHIVE_ENV,
     DRIVER_MEMORY_ENV,
     SHORT_RUN_BYTES,
@@ -103,10 +104,12 @@ def test_short_local_runs_get_the_client_compiler_and_every_local_run_the_archiv
     archive = tmp_path / "a.jsa"
     small = driver_java_options(True, SHORT_RUN_BYTES - 1, archive)
     assert f"-XX:SharedArchiveFile={archive}" in small and "-Xshare:auto" in small
-    assert "-XX:TieredStopAtLevel=1" in small
+    assert "-XX:TieredStopAtLevel=1" in small and not set(C2_LESS_INLINING) & set(small)
     big = driver_java_options(True, SHORT_RUN_BYTES, archive)
     assert "-XX:TieredStopAtLevel=1" not in big and f"-XX:SharedArchiveFile={archive}" in big
-    assert driver_java_options(True, None, None) == []  # size unknown (gs://), no archive: JVM defaults
+    assert set(C2_LESS_INLINING) <= set(big)  # C2, compiling Spark's huge generated methods faster
+    # size unknown (gs://), no archive: C2 with the smaller inlining budgets only
+    assert driver_java_options(True, None, None) == list(C2_LESS_INLINING)
     assert driver_java_options(False, 1, archive) == []  # a cluster's pods set their own options
 
 
