@@ -27,7 +27,7 @@ MIN_DRIVER_MEMORY_MB = 1024
 # - Otherwise C2 with less inlining (C2_LESS_INLINING): Spark's generated whole-stage methods are huge, and
 #   C2 spent ~17 s of CPU compiling them (and retrying failed compiles) in a 1M-event run on two cores.
 #   Smaller inlining budgets compile them faster with no loss in steady state: 1M events 45.4-50.0 s ->
-#   40.3-44.0 s (CPU 82-89 s -> 71-78 s), 10M 204.3 s -> 204.5 s. Each flag alone did not help.
+#   40.3-44.0 s (CPU 82-89 s -> 71-78 s), 10M 204.3 s -> 204.5 s. Each flag alone did not help (one run each).
 CDS_ARCHIVE_ENV = "CAEC_SPARK_CDS_ARCHIVE"
 DEFAULT_CDS_ARCHIVE = Path(sys.prefix) / "caec-spark.jsa"
 """Where the spark venv's setup writes the archive (inside the venv: it matches that venv's jars)."""
