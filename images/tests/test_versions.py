@@ -31,7 +31,10 @@ def test_spark_image_is_the_locked_pyspark() -> None:
     args = dockerfile_args("spark")
     assert args["SPARK_VERSION"] == lock("spark")["pyspark"]
     text = (IMAGES_DIR / "spark" / "Dockerfile").read_text()
-    assert "uv pip sync --no-cache --python /opt/venv/bin/python /build/requirements.lock" in text
+    assert (
+        "uv pip sync --no-cache --compile-bytecode --python /opt/venv/bin/python /build/requirements.lock"
+        in text
+    )
     assert 'print(pyspark.__version__)\')" = "${SPARK_VERSION}"' in text
 
 
@@ -85,7 +88,10 @@ def test_airflow_base_image_is_the_locked_airflow() -> None:
     args = dockerfile_args("airflow")
     assert args["AIRFLOW_VERSION"] == versions["apache-airflow"]
     text = (IMAGES_DIR / "airflow" / "Dockerfile").read_text()
-    assert "uv pip sync --no-cache --python /opt/venv/bin/python /build/requirements.lock" in text
+    assert (
+        "uv pip sync --no-cache --compile-bytecode --python /opt/venv/bin/python /build/requirements.lock"
+        in text
+    )
     for provider in ("apache-airflow-providers-cncf-kubernetes", "apache-airflow-providers-standard"):
         assert provider in versions
 
