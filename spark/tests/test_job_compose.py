@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 from helpers import START, gen, read, run_job
@@ -75,10 +76,10 @@ def test_events_lost_in_the_write_fail_the_run(
     out = tmp_path / "out"
     real_write = job._write
 
-    def lossy_write(df: DataFrame, uri: str, partition: str, sort: list[str] | None = None) -> None:
+    def lossy_write(df: DataFrame, uri: str, *args: Any, **kwargs: Any) -> None:
         if uri.rstrip("/").endswith("/events"):
             df = df.where(~F.col("is_bot"))  # fault injection: the bots' events never reach the files
-        real_write(df, uri, partition, sort)
+        real_write(df, uri, *args, **kwargs)
 
     monkeypatch.setattr(job, "_write", lossy_write)
     with pytest.raises(job.ReconciliationError, match=r"window records routed but \d+ events written"):
