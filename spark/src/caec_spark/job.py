@@ -100,6 +100,15 @@ PLAIN_COLUMNS = {
 # PySpark's MEMORY_AND_DISK is this level (deserialized=False); spelled out so that stays visible.
 SERIALIZED_MEMORY_AND_DISK = StorageLevel(useDisk=True, useMemory=True, useOffHeap=False, deserialized=False)
 
+# What the sessionize and bot window passes read. Every other event column only rides along through their
+# shuffle, sort and five window operators, each of which copies every row field by field; packed into one
+# struct those columns are copied as one block of bytes instead (unpacked before the rows are materialised).
+# 1M events, the sessionize stage run 6 times per variant alternating in one process: median 15.4 s -> 12.6 s,
+# faster in every pair.
+_WINDOW_INPUTS = frozenset(
+    ("visitor_id", "event_ts", "event_id", "utm_campaign", "page_path", "session_id", "seq_in_session")
+)
+
 RouteCounts = dict[tuple[str, str | None], int]
 """Records per (route, quarantine reason) as routed."""
 
@@ -338,11 +347,13 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
     )
     base_cols = [c for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", "rules_version", "run_id")]
     state_cols = ["session_index", "run_start_t", "session_start_t", "route"]
-    # Only the output columns travel through the shuffle and sort (not raw text or parser temporaries).
-    pre_cols = [c for c in base_cols if c not in ("session_id", "seq_in_session")]
-    rows = assign_sessions(events_in.select(*pre_cols, "crawler", "route"), anchors, rules).select(
-        *base_cols, "crawler", *state_cols
-    )
+    # Only the output columns travel through the shuffle and sort (not raw text or parser temporaries),
+    # and those the window passes only carry along travel packed in one struct (see _WINDOW_INPUTS).
+    carried = [c for c in base_cols if c not in _WINDOW_INPUTS]
+    read = [c for c in base_cols if c in _WINDOW_INPUTS]
+    pre_cols = [c for c in read if c not in ("session_id", "seq_in_session")]
+    packed = events_in.select(*pre_cols, "crawler", "route", F.struct(*carried).alias("_carried"))
+    rows = assign_sessions(packed, anchors, rules).select(*read, "crawler", *state_cols, "_carried")
     prev_day = window.start - dt.timedelta(days=1)
     prev_events_uri = prior.uri("events", prev_day)
     prev_events: DataFrame | None = None
@@ -356,13 +367,14 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
         earlier_events = prev_events.join(open_sessions, ["visitor_id", "session_id"], "left_semi")
         # published events keep their user agent, so the crawler evidence is looked up again
         earlier = with_user_agent_classes(earlier_events.drop("device_type")).select(
-            *base_cols,
+            *read,
             "crawler",
             # session_index of a continued session comes from its window events (max ignores these nulls)
             F.lit(None).cast("int").alias("session_index"),
             F.lit(None).cast("long").alias("run_start_t"),
             F.lit(None).cast("long").alias("session_start_t"),
             F.lit("earlier").alias("route"),
+            F.struct(*carried).alias("_carried"),
         )
         rows = rows.unionByName(earlier)
     # Look-back context and earlier rows count only as parts of sessions that reach into the window.
@@ -373,6 +385,8 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
         .withColumn("rules_version", F.lit(rules.rules_version))
         .withColumn("run_id", F.lit(cfg.run_id))
     )
+    unpacked = [F.col(f"_carried.{c}").alias(c) if c in carried else F.col(c) for c in base_cols]
+    all_rows = all_rows.select(*unpacked, *[c for c in all_rows.columns if c not in (*read, "_carried")])
     # Materialise now: every output below reads these rows and would otherwise sessionize anew.
     all_rows = _materialise(all_rows)
     touched = all_rows.where(F.col("route") == "window").select("session_id").distinct()
