@@ -1,4 +1,5 @@
-"""The job's plan shape: after sessionizing, the per-session and per-visitor steps add no shuffle or sort.
+"""The job's plan shape: after sessionizing, the per-session and per-visitor steps add no shuffle or sort,
+and the sessionize windows move the columns they do not read as one packed struct.
 
 Why a test: these are the job's largest costs at scale, and they come back silently (e.g. a
 ``count_distinct`` next to other aggregates planned two more shuffles; grouping keys in another order
@@ -9,10 +10,15 @@ later aggregate shuffle and sort again). Asserted on Spark's own physical plans,
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
+import pytest
+from helpers import gen, run_job
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+import caec_spark.job as job
 from caec_spark.config import RulesConfig
 from caec_spark.job import _materialise
 from caec_spark.transforms.sessionize import anchors_from, sessionize
@@ -63,3 +69,32 @@ def test_the_check_can_fail(spark: SparkSession) -> None:
     rows = _sessionized(spark)
     plan = _plan(rows.groupBy("session_id", "visitor_id").agg(F.min_by("page_path", "seq_in_session")))
     assert "Sort [" in plan
+
+
+def test_carried_columns_cross_the_window_passes_packed(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the sessionize shuffle and the unpacking at the top, only the columns the windows read
+    are separate fields; the rest travel as the one ``_carried`` struct (job._WINDOW_INPUTS)."""
+    plans: list[str] = []
+    materialise = job._materialise
+
+    def capture(df: DataFrame) -> DataFrame:
+        plans.append(_plan(df))
+        return materialise(df)
+
+    monkeypatch.setattr(job, "_materialise", capture)
+    spark.conf.set("spark.sql.debug.maxToStringFields", "1000")  # whole projection lists in the plan text
+    try:
+        run_job(spark, gen(tmp_path / "raw", "jsonl", events=300), tmp_path / "out", "jsonl")
+    finally:
+        spark.conf.unset("spark.sql.debug.maxToStringFields")
+    sessionized = next(p for p in plans if "Window [" in p)
+    lines = sessionized.splitlines()
+    shuffle = next(i for i, line in enumerate(lines) if "Exchange hashpartitioning(visitor_id" in line)
+    between = "\n".join(lines[1:shuffle])  # line 0: the unpacking projection
+    carried = [c for c in job.EVENT_COLUMNS if c not in job._WINDOW_INPUTS]
+    assert "Window [" in between
+    loose = sorted(c for c in carried if re.search(rf"(?<![.\w]){c}#\d", between))
+    assert not loose, f"carried columns travel as separate fields through the windows: {loose}"
+    assert "_carried#" in between
