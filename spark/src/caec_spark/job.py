@@ -108,6 +108,8 @@ SERIALIZED_MEMORY_AND_DISK = StorageLevel(useDisk=True, useMemory=True, useOffHe
 _WINDOW_INPUTS = frozenset(
     ("visitor_id", "event_ts", "event_id", "utm_campaign", "page_path", "session_id", "seq_in_session")
 )
+# Event columns set after the window passes (bot verdict, run stamps): neither read nor carried by them.
+_SET_AFTER_WINDOWS = ("is_bot", "bot_reason", "rules_version", "run_id")
 
 RouteCounts = dict[tuple[str, str | None], int]
 """Records per (route, quarantine reason) as routed."""
@@ -345,7 +347,7 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
         "sessionize",
         f"{state}; rules {rules.rules_version}: timeout {rules.inactivity_timeout_s}s, max {rules.max_session_s}s",
     )
-    base_cols = [c for c in EVENT_COLUMNS if c not in ("is_bot", "bot_reason", "rules_version", "run_id")]
+    base_cols = [c for c in EVENT_COLUMNS if c not in _SET_AFTER_WINDOWS]
     state_cols = ["session_index", "run_start_t", "session_start_t", "route"]
     # Only the output columns travel through the shuffle and sort (not raw text or parser temporaries),
     # and those the window passes only carry along travel packed in one struct (see _WINDOW_INPUTS).
