@@ -18,10 +18,9 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import DataFrame, SparkSession
 
-from caec_spark.splitter import Block, file_day, split_blocks
+from caec_spark.splitter import BATCH_LINES, Block, file_day, split_blocks
 
 _GLOB_CHARS = set("*?[{")
-_BATCH_LINES = 50_000
 
 
 def _jvm_path(spark: SparkSession, uri: str) -> tuple[Any, Any]:
@@ -103,22 +102,22 @@ RAW_SCHEMA = ", ".join(f"{f.name} {'long' if f.type == pa.int64() else 'string'}
 
 
 def _block_batches(path: str, day: str | None, block: Block) -> Iterator[pa.RecordBatch]:
-    """Arrow batches of a clean block, built column-wise (no Python object per line)."""
-    for i in range(0, len(block.lines), _BATCH_LINES):
-        chunk = block.lines[i : i + _BATCH_LINES]
+    """Arrow batches of a clean block, one per chunk (no Python object per line)."""
+    first = block.first_line
+    for chunk in block.chunks:
         n = len(chunk)
-        first = block.first_line + i
         yield pa.RecordBatch.from_arrays(
             [
                 pa.array([path] * n, pa.string()),
                 pa.array([day] * n, pa.string()),
                 pa.array(np.arange(first, first + n, dtype=np.int64)),
-                pa.array(chunk, pa.string()),
+                chunk,
                 pa.nulls(n, pa.string()),
                 pa.nulls(n, pa.string()),
             ],
             schema=_RAW_ARROW,
         )
+        first += n
 
 
 def _split_batches(fmt: str) -> Any:
@@ -149,7 +148,7 @@ def _split_batches(fmt: str) -> Any:
                     cols["raw"].append(item.raw)
                     cols["reason"].append(item.reason)
                     cols["detail"].append(item.detail)
-                    if len(cols["raw"]) >= _BATCH_LINES:
+                    if len(cols["raw"]) >= BATCH_LINES:
                         yield flush()
         if cols["raw"]:
             yield flush()

@@ -1,7 +1,8 @@
 """Turn one raw file's bytes into numbered lines, never raising.
 
 This runs inside Spark (``mapInArrow`` over a ``binaryFile`` read) so it works for any Hadoop URI
-(local, file://, gs://). It is pure Python on bytes, hence unit-testable without Spark. Why not
+(local, file://, gs://). It works on bytes with Python, numpy and pyarrow only, hence unit-testable
+without Spark. Why not
 ``spark.read.text``: it loses line numbers, crashes on truncated gzip and cannot tell us which bytes were
 not UTF-8. Rules:
 
@@ -21,6 +22,10 @@ import zlib
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
 HEADERS: dict[str, tuple[str, ...]] = {
     "retailrocket": ("timestamp", "visitorid", "event", "itemid", "transactionid"),
     "rees46": (
@@ -39,6 +44,10 @@ HEADERS: dict[str, tuple[str, ...]] = {
 DT_PATTERN = r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})(?:/|$)"
 _DT_RE = re.compile(DT_PATTERN)
 _HEADERISH = re.compile(r"^[A-Za-z_\"][A-Za-z0-9_ \"]*(,[A-Za-z0-9_ \"]*)+$")
+BATCH_LINES = 50_000
+"""Most lines per Arrow batch the splitter hands to Spark."""
+_CHUNK_BYTES = 1 << 30
+"""Most text bytes per chunk of a clean block: Arrow's string offsets are 32-bit."""
 
 
 @dataclass(frozen=True)
@@ -117,17 +126,57 @@ def _header_verdict(first: str, fmt: str) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """A run of clean records: ``lines[i]`` is the text of line ``first_line + i`` (no reason)."""
+    """A run of clean records: the concatenated ``chunks`` hold the text of lines ``first_line``,
+    ``first_line + 1``, ... (newlines removed; each chunk at most :data:`BATCH_LINES` lines)."""
 
     first_line: int
-    lines: list[str]
+    chunks: tuple[pa.StringArray, ...]
+
+    def __len__(self) -> int:
+        return sum(len(c) for c in self.chunks)
+
+    def texts(self) -> Iterator[str]:
+        for chunk in self.chunks:
+            yield from chunk.to_pylist()
+
+
+def _utf8_chunks(data: bytes) -> list[pa.StringArray] | None:
+    """The lines of ``data`` as Arrow string arrays of at most :data:`BATCH_LINES` lines each, or None
+    when some line is not UTF-8. A trailing newline ends the last line; it does not start an empty one.
+
+    Why not ``data.decode().split("\n")``: a Python string per line, then converted to Arrow again, was
+    most of the splitter's time after decompression (0.35 s of 0.74 s for a 107 MB file). Here the lines
+    are cut by numpy from the newline positions and each chunk is one vectorised slice + UTF-8 check.
+    """
+    if not data.endswith(b"\n"):
+        data += b"\n"  # a copy, only for files whose last line has no newline
+    ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 0x0A)  # each line's newline
+    values = pa.py_buffer(data)  # no copy: the chunks below point into ``data`` until sliced
+    chunks = []
+    i = 0
+    while i < len(ends):
+        j = min(i + BATCH_LINES, len(ends))
+        start = 0 if i == 0 else int(ends[i - 1]) + 1
+        if int(ends[j - 1]) + 1 - start > _CHUNK_BYTES:
+            j = max(i + 1, int(np.searchsorted(ends, start + _CHUNK_BYTES, side="left")))
+        offsets = np.empty(j - i + 1, np.int64)
+        offsets[0] = start
+        offsets[1:] = ends[i:j] + 1
+        # Each item with its newline (contiguous offsets), which the slice then drops.
+        with_newline = pa.Array.from_buffers(pa.large_binary(), j - i, [None, pa.py_buffer(offsets), values])
+        try:
+            chunks.append(pc.binary_slice(with_newline, 0, -1).cast(pa.large_string()).cast(pa.string()))
+        except pa.ArrowInvalid:
+            return None  # not UTF-8 somewhere in this chunk: the file goes line by line
+        i = j
+    return chunks
 
 
 def split_file(path: str, content: bytes, fmt: str) -> Iterator[Line]:
     """All records of one raw file, in order, each with its 1-based line number."""
     for item in split_blocks(path, content, fmt):
         if isinstance(item, Block):
-            for i, text in enumerate(item.lines):
+            for i, text in enumerate(item.texts()):
                 yield Line(item.first_line + i, text)
         else:
             yield item
@@ -153,23 +202,18 @@ def split_blocks(path: str, content: bytes, fmt: str) -> Iterator[Line | Block]:
         yield Line(0, None, "empty_file", "file decompresses to no bytes")
         return
     n = 0
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = None
-    if text is not None and text:
-        lines = text.split("\n")
-        if lines[-1] == "":
-            lines.pop()  # a trailing newline ends the last record, it does not start a new one
-        n = len(lines)
-        verdict = _header_verdict(lines[0], fmt) if lines else "data"
+    chunks = _utf8_chunks(data) if data else []
+    if chunks:
+        n = sum(len(c) for c in chunks)
+        verdict = _header_verdict(chunks[0][0].as_py(), fmt)
         if verdict == "data":
-            yield Block(1, lines)
+            yield Block(1, tuple(chunks))
         elif verdict == "skip":
-            yield Block(2, lines[1:])
+            yield Block(2, (chunks[0].slice(1), *chunks[1:]))
         else:
-            yield from (_bad_header_line(i, text, fmt) for i, text in enumerate(lines, start=1))
-    elif text is None:
+            texts = Block(1, tuple(chunks)).texts()
+            yield from (_bad_header_line(i, text, fmt) for i, text in enumerate(texts, start=1))
+    elif chunks is None:
         n = yield from _mixed_lines(data, fmt)
     if problem is not None:
         yield Line(n + 1, None, "corrupt_file", f"{problem}; {n} line(s) before the damage were read")
