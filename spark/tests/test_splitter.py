@@ -122,3 +122,8 @@ def test_chunks_are_also_bounded_by_bytes(monkeypatch: pytest.MonkeyPatch) -> No
     (block,) = split_blocks("f", data, "jsonl")
     assert isinstance(block, Block)
     assert [c.to_pylist() for c in block.chunks] == [["aaaa", "bbbb"], ["cccccccccccccccc"], ["d", "e"]]
+
+
+def test_a_header_only_file_is_an_empty_block() -> None:
+    (block,) = split_blocks("f.csv", b"timestamp,visitorid,event,itemid,transactionid\n", "retailrocket")
+    assert isinstance(block, Block) and block.chunks == () and len(block) == 0

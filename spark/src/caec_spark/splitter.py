@@ -2,9 +2,8 @@
 
 This runs inside Spark (``mapInArrow`` over a ``binaryFile`` read) so it works for any Hadoop URI
 (local, file://, gs://). It works on bytes with Python, numpy and pyarrow only, hence unit-testable
-without Spark. Why not
-``spark.read.text``: it loses line numbers, crashes on truncated gzip and cannot tell us which bytes were
-not UTF-8. Rules:
+without Spark. Why not ``spark.read.text``: it loses line numbers, crashes on truncated gzip and cannot
+tell us which bytes were not UTF-8. Rules:
 
 - gzip is detected by magic bytes (not the extension); concatenated members are supported; a truncated or
   corrupt stream yields the lines decoded so far plus one ``corrupt_file`` record.
@@ -209,7 +208,8 @@ def split_blocks(path: str, content: bytes, fmt: str) -> Iterator[Line | Block]:
         if verdict == "data":
             yield Block(1, tuple(chunks))
         elif verdict == "skip":
-            yield Block(2, (chunks[0].slice(1), *chunks[1:]))
+            rest = (chunks[0].slice(1), *chunks[1:])
+            yield Block(2, tuple(c for c in rest if len(c)))  # no empty chunk for a header-only file
         else:
             texts = Block(1, tuple(chunks)).texts()
             yield from (_bad_header_line(i, text, fmt) for i, text in enumerate(texts, start=1))
