@@ -93,10 +93,7 @@ def test_carried_columns_cross_the_window_passes_packed(
     lines = sessionized.splitlines()
     shuffle = next(i for i, line in enumerate(lines) if "Exchange hashpartitioning(visitor_id" in line)
     between = "\n".join(lines[1:shuffle])  # line 0: the unpacking projection
-    carried = [
-        c for c in job.EVENT_COLUMNS if c not in job._WINDOW_INPUTS and c not in job._SET_AFTER_WINDOWS
-    ]
     assert "Window [" in between
-    loose = sorted(c for c in carried if re.search(rf"(?<![.\w]){c}#\d", between))
+    loose = sorted(c for c in job._CARRIED if re.search(rf"(?<![.\w]){c}#\d", between))
     assert not loose, f"carried columns travel as separate fields through the windows: {loose}"
     assert "_carried#" in between

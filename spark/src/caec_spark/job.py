@@ -110,6 +110,8 @@ _WINDOW_INPUTS = frozenset(
 )
 # Event columns set after the window passes (bot verdict, run stamps): neither read nor carried by them.
 _SET_AFTER_WINDOWS = ("is_bot", "bot_reason", "rules_version", "run_id")
+# The event columns packed into the ``_carried`` struct for the window passes.
+_CARRIED = tuple(c for c in EVENT_COLUMNS if c not in _WINDOW_INPUTS and c not in _SET_AFTER_WINDOWS)
 
 RouteCounts = dict[tuple[str, str | None], int]
 """Records per (route, quarantine reason) as routed."""
@@ -351,10 +353,9 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
     state_cols = ["session_index", "run_start_t", "session_start_t", "route"]
     # Only the output columns travel through the shuffle and sort (not raw text or parser temporaries),
     # and those the window passes only carry along travel packed in one struct (see _WINDOW_INPUTS).
-    carried = [c for c in base_cols if c not in _WINDOW_INPUTS]
     read = [c for c in base_cols if c in _WINDOW_INPUTS]
     pre_cols = [c for c in read if c not in ("session_id", "seq_in_session")]
-    packed = events_in.select(*pre_cols, "crawler", "route", F.struct(*carried).alias("_carried"))
+    packed = events_in.select(*pre_cols, "crawler", "route", F.struct(*_CARRIED).alias("_carried"))
     rows = assign_sessions(packed, anchors, rules).select(*read, "crawler", *state_cols, "_carried")
     prev_day = window.start - dt.timedelta(days=1)
     prev_events_uri = prior.uri("events", prev_day)
@@ -376,7 +377,7 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
             F.lit(None).cast("long").alias("run_start_t"),
             F.lit(None).cast("long").alias("session_start_t"),
             F.lit("earlier").alias("route"),
-            F.struct(*carried).alias("_carried"),
+            F.struct(*_CARRIED).alias("_carried"),
         )
         rows = rows.unionByName(earlier)
     # Look-back context and earlier rows count only as parts of sessions that reach into the window.
@@ -387,7 +388,7 @@ def sessionize(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed
         .withColumn("rules_version", F.lit(rules.rules_version))
         .withColumn("run_id", F.lit(cfg.run_id))
     )
-    unpacked = [F.col(f"_carried.{c}").alias(c) if c in carried else F.col(c) for c in base_cols]
+    unpacked = [F.col(f"_carried.{c}").alias(c) if c in _CARRIED else F.col(c) for c in base_cols]
     all_rows = all_rows.select(*unpacked, *[c for c in all_rows.columns if c not in (*read, "_carried")])
     # Materialise now: every output below reads these rows and would otherwise sessionize anew.
     all_rows = _materialise(all_rows)

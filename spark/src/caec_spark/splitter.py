@@ -88,26 +88,16 @@ def _gunzip(content: bytes) -> tuple[bytes, str | None]:
 
 
 def _decode_lines(data: bytes) -> Iterator[tuple[str, bool]]:
-    """Split bytes into lines; yield (text, ok_utf8). Fast path: the whole buffer decodes at once."""
-    if not data:
-        return
+    """Split bytes into lines; yield (text, ok_utf8). Only for data with a non-UTF-8 line: a clean file
+    never comes here (:func:`_utf8_chunks`)."""
     parts = data.split(b"\n")
     if parts and parts[-1] == b"":
         parts.pop()  # a trailing newline ends the last record, it does not start a new one
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        for p in parts:
-            try:
-                yield p.decode("utf-8"), True
-            except UnicodeDecodeError:
-                yield p.decode("utf-8", errors="replace"), False
-        return
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for s in lines:
-        yield s, True
+    for p in parts:
+        try:
+            yield p.decode("utf-8"), True
+        except UnicodeDecodeError:
+            yield p.decode("utf-8", errors="replace"), False
 
 
 def _header_verdict(first: str, fmt: str) -> str:
@@ -164,7 +154,7 @@ def _utf8_chunks(data: bytes) -> list[pa.StringArray] | None:
         # Each item with its newline (contiguous offsets), which the slice then drops.
         with_newline = pa.Array.from_buffers(pa.large_binary(), j - i, [None, pa.py_buffer(offsets), values])
         try:
-            chunks.append(pc.binary_slice(with_newline, 0, -1).cast(pa.large_string()).cast(pa.string()))
+            chunks.append(pc.binary_slice(with_newline, 0, -1).cast(pa.string()))
         except pa.ArrowInvalid:
             return None  # not UTF-8 somewhere in this chunk: the file goes line by line
         i = j
@@ -203,16 +193,16 @@ def split_blocks(path: str, content: bytes, fmt: str) -> Iterator[Line | Block]:
     n = 0
     chunks = _utf8_chunks(data) if data else []
     if chunks:
-        n = sum(len(c) for c in chunks)
+        whole = Block(1, tuple(chunks))
+        n = len(whole)
         verdict = _header_verdict(chunks[0][0].as_py(), fmt)
         if verdict == "data":
-            yield Block(1, tuple(chunks))
+            yield whole
         elif verdict == "skip":
             rest = (chunks[0].slice(1), *chunks[1:])
             yield Block(2, tuple(c for c in rest if len(c)))  # no empty chunk for a header-only file
         else:
-            texts = Block(1, tuple(chunks)).texts()
-            yield from (_bad_header_line(i, text, fmt) for i, text in enumerate(texts, start=1))
+            yield from (_bad_header_line(i, text, fmt) for i, text in enumerate(whole.texts(), start=1))
     elif chunks is None:
         n = yield from _mixed_lines(data, fmt)
     if problem is not None:
