@@ -38,7 +38,9 @@ generate: $(VENV)/spark/.synced ## Write synthetic raw logs + ground truth: make
 	$(SPARK_PY) -m caec_spark_dev generate --events "$(or $(EVENTS),100000)" --format "$(or $(FORMAT),jsonl)" \
 	  --seed "$(or $(SEED),1)" --output "$(OUT)" $(ARGS)
 
-# make bench-spark [BENCH_SIZES=100k,1m] (default 100k,1m,10m; 20k is a quick smoke size)
+# make bench-spark [BENCH_SIZES=100k,1m] [BENCH_REPEAT=1] (default 100k,1m,10m, 3 rounds each, medians
+# reported; 20k is a quick smoke size)
 BENCH_SIZES ?= 100k,1m,10m
+BENCH_REPEAT ?= 3
 bench-spark: $(VENV)/spark/.synced ## Benchmark: Spark job vs its DuckDB twin vs a gap-only query at 100k/1M/10M events (wall, CPU, peak memory, events/s, ratios, issue-18 targets)
-	cd $(ROOT) && $(SPARK_PY) -m caec_spark_dev.bench --out $(ROOT)/.out/bench --sizes "$(BENCH_SIZES)"
+	cd $(ROOT) && $(SPARK_PY) -m caec_spark_dev.bench --out $(ROOT)/.out/bench --sizes "$(BENCH_SIZES)" --repeat "$(BENCH_REPEAT)"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from caec_spark_dev.bench import markdown, parse_sizes, targets
+from caec_spark_dev.bench import _positive, main, markdown, parse_sizes, summarise, targets
 from caec_spark_dev.measure import family, parse_private, parse_status, read_memory, read_processes, tree
 
 MB = 2**20
@@ -216,3 +216,45 @@ def test_targets_only_for_measured_sizes() -> None:
     only_small = targets([_result("100k", 100_000, 25.0, 5.0, 2.0, True)])
     assert only_small == [{"target": "100k events: Spark <= 20 s wall", "measured": "25.0 s", "holds": False}]
     assert targets([_result("20k", 20_000, 9.0, 1.0, 1.0, True)]) == []
+
+
+def _round(wall: float, cpu: float, peak: int, share: float = 0.001) -> dict[str, Any]:
+    return {"wall_s": wall, "cpu_s": cpu, "peak_mb": peak, "events_per_s": 0, "sampler_share": share,
+            "peak_processes": [f"java {peak} MB"]}  # fmt: skip
+
+
+def test_summarise_takes_medians_the_wall_range_and_the_highest_peak() -> None:
+    # one disturbed round (the 31 s one) moves neither the median wall nor the median CPU
+    runs = [_round(21.0, 30.0, 2500), _round(31.0, 41.0, 2400, 0.004), _round(20.0, 29.0, 2600)]
+    got = summarise(runs, 100_000)
+    assert (got["wall_s"], got["wall_min_s"], got["wall_max_s"], got["cpu_s"]) == (21.0, 20.0, 31.0, 30.0)
+    assert got["peak_mb"] == 2600 and got["peak_processes"] == ["java 2600 MB"]
+    assert got["events_per_s"] == round(100_000 / 21.0)
+    assert got["sampler_share"] == 0.004 and got["runs"] == runs
+    even = summarise([_round(10.0, 1.0, 1), _round(20.0, 3.0, 1)], 10)
+    assert (even["wall_s"], even["cpu_s"]) == (15.0, 2.0)
+
+
+def test_markdown_with_rounds_gives_medians_ranges_and_says_so() -> None:
+    result = _result("100k", 99_955, 21.0, 2.6, 0.6, True)
+    result["repeat"] = 3
+    result["engines"]["spark"] = summarise([_round(21.0, 30.0, 2500), _round(27.0, 37.0, 2500),
+                                            _round(20.5, 29.0, 2400)], 99_955)  # fmt: skip
+    lines = markdown([result], META).splitlines()
+    spark_row = next(line for line in lines if "| Spark job |" in line)
+    assert spark_row.startswith("| 100k | 99,955 | Spark job | 21.0 (20.5-27.0) | 30.0 | 2,500 |")
+    assert "| 100k events: Spark <= 20 s wall | 21.0 s (median of 3) | **no** |" in lines
+    assert lines[-1].startswith("Each run 3 times, the engines alternating: wall s and CPU s are medians")
+    for line in lines:
+        if line.startswith("|"):
+            assert line.count("|") in (10, 4), line
+
+
+def test_repeat_must_be_a_positive_whole_number() -> None:
+    assert _positive("3") == 3
+    for bad in ("0", "-1", "two", "1.5"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            _positive(bad)
+    with pytest.raises(SystemExit) as exited:
+        main(["--repeat", "0"])
+    assert exited.value.code == 2

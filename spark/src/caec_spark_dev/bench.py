@@ -2,7 +2,8 @@
 
 Sizes: 100k, 1M and 10M generated events (``--sizes`` / ``BENCH_SIZES``, e.g. ``100k,1m``; ``20k`` is a
 quick smoke size), 30 days of jsonl.gz. Every input is generated (or reused) before the first timing
-starts. Then, per size and one after the other (never concurrently), each in its own process tree:
+starts. Then, per size, ``--repeat`` rounds (default 3) of three runs, one after the other (never
+concurrently), each in its own process tree:
 
 - ``spark``: ``python -m caec_spark sessionize`` (local mode, the bench's memory and threads);
 - ``duckdb twin``: the job's own rules and outputs in DuckDB SQL (:mod:`caec_spark_dev.duck`: quarantine
@@ -14,9 +15,10 @@ Both engines get the same memory budget (``--memory``, default 12g: Spark's driv
 ``memory_limit``) and threads. Each run reports wall seconds, CPU seconds of its whole process tree
 (children's rusage, exact) and peak memory (a /proc sampler costing under 1% of a core, 0.6% on Spark
 runs; see :mod:`caec_spark_dev.measure`), events/s, and the ratio of Spark's wall time to each DuckDB
-run's. The issue-18 targets are checked on Spark's wall time: 100k <= 20 s, 1M <= 40 s, 10M <= 150 s,
-and events/s at 10M >= at 1M. Prints a Markdown table (also ``<out>/results.md``) and writes ``<out>/results.json``;
-exits 1 when the engines' counts disagree. A target missed is reported, not an error. The 10M staging
+run's; with several rounds, the medians of wall and CPU seconds and the highest peak (every round's own
+figures are in ``results.json``). The issue-18 targets are checked on Spark's (median) wall time: 100k <= 20
+s, 1M <= 40 s, 10M <= 150 s, and events/s at 10M >= at 1M. Prints a Markdown table (also
+``<out>/results.md``) and writes ``<out>/results.json``; exits 1 when the engines' counts disagree in any round. A target missed is reported, not an error. The 10M staging
 output stays in ``<out>/10m/staging`` (``make bench-dbt`` reuses it); raw inputs in ``<out>/<size>/raw``.
 """
 
@@ -28,6 +30,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +42,7 @@ from caec_spark_dev.measure import Measured, measure
 BENCH_SALT = "bench"  # both engines hash visitors with it, so their session ids can be compared
 SIZES = {"20k": 20_000, "100k": 100_000, "1m": 1_000_000, "10m": 10_000_000}  # 20k: a quick smoke size
 DEFAULT_SIZES = "100k,1m,10m"
+DEFAULT_REPEAT = 3
 # issue 18: Spark wall seconds per size on 2 quiet cores
 TARGET_WALL_S = {"100k": 20.0, "1m": 40.0, "10m": 150.0}
 # 30 days: the dbt benchmark reuses the 10M output for its day-2 vs day-30 incremental figure.
@@ -86,6 +90,16 @@ def parse_sizes(text: str) -> list[str]:
             f"sizes must be a comma-separated subset of {','.join(SIZES)}: {text!r}"
         )
     return sizes
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1: {text!r}")
+    return n
 
 
 def generate_input(raw: Path, events: int) -> int:
@@ -140,9 +154,14 @@ def _run(name: str, cmd: list[str], log: Path, stdout: Path | None = None, env: 
 
 
 def run_size(
-    out: Path, name: str, records: int, threads: int, memory: str, interval: float
+    out: Path, name: str, records: int, threads: int, memory: str, interval: float, repeat: int = 1
 ) -> dict[str, Any]:
-    """The three runs of one size, one after the other, on inputs generated beforehand."""
+    """``repeat`` rounds of the three runs of one size, one after the other, on inputs generated beforehand.
+
+    Rounds alternate the engines (spark, twin, gap, spark, ...) rather than running one engine ``repeat``
+    times, so a slow spell of a shared machine falls on all three. Each engine's figures are the medians
+    over the rounds (:func:`summarise`); the counts must agree in every round.
+    """
     base = out / name
     raw, staging, twin_out, gap_out = (
         base / "raw",
@@ -151,30 +170,10 @@ def run_size(
         base / "duckdb-gap",
     )
     end = (dt.date.fromisoformat(START) + dt.timedelta(days=DAYS)).isoformat()
-    shutil.rmtree(staging, ignore_errors=True)
     env = dict(os.environ)
     env["PYSPARK_SUBMIT_ARGS"] = f"--driver-memory {memory} pyspark-shell"
     env.setdefault("CAEC_SHUFFLE_PARTITIONS", "8")
     env[SALT_ENV] = BENCH_SALT
-    print(f"bench: {name} spark job ...", flush=True)
-    spark, spark_load = _run(
-        "spark job",
-        [sys.executable, "-m", "caec_spark", "sessionize", "--input", str(raw), "--format", "jsonl", "--output", str(staging),
-         "--start", START, "--end", end, "--run-id", f"bench-{name}", "--master", f"local[{threads}]"],
-        base / "spark.log", env=env, interval=interval,
-    )  # fmt: skip
-    manifest = json.loads((staging / "manifests" / f"run_id=bench-{name}.json").read_text())
-    print(f"bench: {name} duckdb twin (the job's rules in DuckDB SQL) ...", flush=True)
-    twin_counts = base / "duckdb-twin.json"
-    twin, twin_load = _run(
-        "duckdb twin",
-        [sys.executable, "-m", "caec_spark_dev.duck", "--input", f"{raw}/dt=*/*.jsonl.gz", "--output", str(twin_out),
-         "--start", START, "--end", end, "--salt", BENCH_SALT, "--threads", str(threads),
-         "--memory-limit", _duck_memory(memory)],
-        base / "duckdb-twin.log", stdout=twin_counts, interval=interval,
-    )  # fmt: skip
-    shutil.rmtree(gap_out, ignore_errors=True)
-    gap_out.mkdir(parents=True)
     sql = DUCKDB_GAP_SQL.format(
         raw=raw,
         out=gap_out,
@@ -185,22 +184,68 @@ def run_size(
         memory=_duck_memory(memory),
     )
     (base / "duckdb-gap.sql").write_text(sql)
-    print(f"bench: {name} duckdb gap-only ...", flush=True)
-    script = f"import duckdb; duckdb.connect().execute(open({str(base / 'duckdb-gap.sql')!r}).read())"
-    gap, gap_load = _run(
-        "duckdb gap-only", [sys.executable, "-c", script], base / "duckdb-gap.log", interval=interval
-    )
+    runs: dict[str, list[dict[str, Any]]] = {e: [] for e in ENGINES}
+    agreed: list[bool] = []
+    for round_no in range(1, repeat + 1):
+        of = f" (round {round_no} of {repeat})" if repeat > 1 else ""
+        shutil.rmtree(staging, ignore_errors=True)
+        print(f"bench: {name} spark job{of} ...", flush=True)
+        spark, spark_load = _run(
+            "spark job",
+            [sys.executable, "-m", "caec_spark", "sessionize", "--input", str(raw), "--format", "jsonl",
+             "--output", str(staging), "--start", START, "--end", end, "--run-id", f"bench-{name}",
+             "--master", f"local[{threads}]"],
+            base / "spark.log", env=env, interval=interval,
+        )  # fmt: skip
+        manifest = json.loads((staging / "manifests" / f"run_id=bench-{name}.json").read_text())
+        print(f"bench: {name} duckdb twin (the job's rules in DuckDB SQL){of} ...", flush=True)
+        twin_counts = base / "duckdb-twin.json"
+        twin, twin_load = _run(
+            "duckdb twin",
+            [sys.executable, "-m", "caec_spark_dev.duck", "--input", f"{raw}/dt=*/*.jsonl.gz", "--output",
+             str(twin_out), "--start", START, "--end", end, "--salt", BENCH_SALT, "--threads", str(threads),
+             "--memory-limit", _duck_memory(memory)],
+            base / "duckdb-twin.log", stdout=twin_counts, interval=interval,
+        )  # fmt: skip
+        shutil.rmtree(gap_out, ignore_errors=True)
+        gap_out.mkdir(parents=True)
+        print(f"bench: {name} duckdb gap-only{of} ...", flush=True)
+        script = f"import duckdb; duckdb.connect().execute(open({str(base / 'duckdb-gap.sql')!r}).read())"
+        gap, gap_load = _run(
+            "duckdb gap-only", [sys.executable, "-c", script], base / "duckdb-gap.log", interval=interval
+        )
+        runs["spark"].append(_engine(spark, records, spark_load))
+        runs["duckdb_twin"].append(_engine(twin, records, twin_load))
+        runs["duckdb_gap"].append(_engine(gap, records, gap_load))
+        agreed.append(agree(manifest["counts"], json.loads(twin_counts.read_text())))
+    engines = {e: summarise(runs[e], records) for e in ENGINES}
     return {
         "size": name,
         "records": records,
-        "engines": {
-            "spark": _engine(spark, records, spark_load),
-            "duckdb_twin": _engine(twin, records, twin_load),
-            "duckdb_gap": _engine(gap, records, gap_load),
-        },
-        "ratio_spark_over_twin": round(spark.wall_s / twin.wall_s, 2),
-        "ratio_spark_over_gap": round(spark.wall_s / gap.wall_s, 2),
-        "counts_agree": agree(manifest["counts"], json.loads(twin_counts.read_text())),
+        "repeat": repeat,
+        "engines": engines,
+        "ratio_spark_over_twin": round(engines["spark"]["wall_s"] / engines["duckdb_twin"]["wall_s"], 2),
+        "ratio_spark_over_gap": round(engines["spark"]["wall_s"] / engines["duckdb_gap"]["wall_s"], 2),
+        "counts_agree": all(agreed),
+    }
+
+
+def summarise(runs: list[dict[str, Any]], records: int) -> dict[str, Any]:
+    """One engine's rounds as one set of figures: median wall and CPU seconds (a middle run, so one
+    disturbed round moves nothing), the fastest and slowest wall, the highest peak memory (what the engine
+    may need), the largest sampler share; every round's own figures stay in ``runs``."""
+    wall = statistics.median(r["wall_s"] for r in runs)
+    peak = max(runs, key=lambda r: r["peak_mb"])
+    return {
+        "wall_s": round(wall, 2),
+        "wall_min_s": min(r["wall_s"] for r in runs),
+        "wall_max_s": max(r["wall_s"] for r in runs),
+        "cpu_s": round(statistics.median(r["cpu_s"] for r in runs), 2),
+        "peak_mb": peak["peak_mb"],
+        "peak_processes": peak["peak_processes"],
+        "events_per_s": round(records / wall) if wall > 0 else 0,
+        "sampler_share": max(r["sampler_share"] for r in runs),
+        "runs": runs,
     }
 
 
@@ -217,7 +262,9 @@ def targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for size, limit in TARGET_WALL_S.items():
         if size in by_size:
             wall = by_size[size]["engines"]["spark"]["wall_s"]
-            out.append({"target": f"{_label(size)} events: Spark <= {limit:g} s wall", "measured": f"{wall:.1f} s",
+            repeat = by_size[size].get("repeat", 1)
+            measured = f"{wall:.1f} s" + (f" (median of {repeat})" if repeat > 1 else "")
+            out.append({"target": f"{_label(size)} events: Spark <= {limit:g} s wall", "measured": measured,
                         "holds": wall <= limit})  # fmt: skip
     if "1m" in by_size and "10m" in by_size:
         big, small = (by_size[s]["engines"]["spark"]["events_per_s"] for s in ("10m", "1m"))
@@ -246,7 +293,7 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
                      "duckdb_gap": f"{r['ratio_spark_over_gap']:.2f}"}[engine]  # fmt: skip
             agree_cell = ("yes" if r["counts_agree"] else "**NO**") if engine == "duckdb_twin" else ""
             lines.append(
-                f"| {_label(r['size'])} | {r['records']:,} | {ENGINE_LABELS[engine]} | {e['wall_s']:.1f} | "
+                f"| {_label(r['size'])} | {r['records']:,} | {ENGINE_LABELS[engine]} | {_wall_cell(e)} | "
                 f"{e['cpu_s']:.1f} | {e['peak_mb']:,} | {e['events_per_s']:,} | {ratio} | {agree_cell} |"
             )
     checks = targets(results)
@@ -256,14 +303,29 @@ def markdown(results: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             f"| {t['target']} | {t['measured']} | {'yes' if t['holds'] else '**no**'} |" for t in checks
         ]
     sampler = max((r["engines"][e]["sampler_share"] for r in results for e in ENGINES), default=0.0)
+    repeat = max((r.get("repeat", 1) for r in results), default=1)
+    rounds = (
+        f"Each run {repeat} times, the engines alternating: wall s and CPU s are medians (fastest-slowest "
+        "wall in brackets), peak MB the highest, and the targets are checked on the median. "
+        if repeat > 1
+        else ""
+    )
     lines += [
         "",
-        "CPU s: user + system of the whole process tree (JVM and Python workers included). Peak MB: largest "
-        "sum of resident memory over the tree at a 0.5 s tick (a child forked from its parent's program counts "
-        "its private pages), or the largest single VmHWM if higher. The memory sampler cost at most "
-        f"{100 * sampler:.2f}% of one core (docs/benchmarks.md).",
+        rounds + "CPU s: user + system of the whole process tree (JVM and Python workers included). Peak MB: "
+        "largest sum of resident memory over the tree at a 0.5 s tick (a child forked from its parent's "
+        "program counts its private pages), or the largest single VmHWM if higher. The memory sampler cost "
+        f"at most {100 * sampler:.2f}% of one core (docs/benchmarks.md).",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _wall_cell(engine: dict[str, Any]) -> str:
+    """``21.5`` for one run; ``21.5 (20.6-27.0)`` (median, fastest-slowest) for several."""
+    cell = f"{engine['wall_s']:.1f}"
+    if len(engine.get("runs", ())) > 1:
+        cell += f" ({engine['wall_min_s']:.1f}-{engine['wall_max_s']:.1f})"
+    return cell
 
 
 def _commit() -> str:
@@ -294,6 +356,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--interval", type=float, default=0.5, help="memory sampling interval in seconds (default 0.5)"
     )
+    p.add_argument(
+        "--repeat",
+        type=_positive,
+        default=DEFAULT_REPEAT,
+        help=f"rounds per size, engines alternating; medians are reported (default {DEFAULT_REPEAT}: one "
+        "run of a shared 2-core machine can land 10-25%% off another of the same code)",
+    )
     args = p.parse_args(argv)
     sizes = args.sizes if isinstance(args.sizes, list) else parse_sizes(args.sizes)
     out = Path(args.out).resolve()
@@ -307,7 +376,10 @@ def main(argv: list[str] | None = None) -> int:
         "commit": _commit(),
         "host": platform.node(),
     }
-    results = [run_size(out, s, records[s], args.threads, args.memory, args.interval) for s in sizes]
+    meta["repeat"] = args.repeat
+    results = [
+        run_size(out, s, records[s], args.threads, args.memory, args.interval, args.repeat) for s in sizes
+    ]
     meta["load_avg_end"] = os.getloadavg()[0]
     text = markdown(results, meta)
     print("\n" + text)
