@@ -79,9 +79,9 @@ def test_carried_columns_cross_the_window_passes_packed(
     plans: list[str] = []
     materialise = job._materialise
 
-    def capture(df: DataFrame) -> DataFrame:
+    def capture(df: DataFrame, eager: bool = True) -> DataFrame:
         plans.append(_plan(df))
-        return materialise(df)
+        return materialise(df, eager)
 
     monkeypatch.setattr(job, "_materialise", capture)
     spark.conf.set("spark.sql.debug.maxToStringFields", "1000")  # whole projection lists in the plan text
@@ -97,3 +97,41 @@ def test_carried_columns_cross_the_window_passes_packed(
     loose = sorted(c for c in job._CARRIED if re.search(rf"(?<![.\w]){c}#\d", between))
     assert not loose, f"carried columns travel as separate fields through the windows: {loose}"
     assert "_carried#" in between
+
+
+def test_user_agent_lookup_reads_the_route_tally(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The distinct user agents that the sessionize step classifies come from the route step's small tally
+    (Routed.tally), not from another pass over the routed rows; and the routed rows are computed by the
+    tally's job (marked lazily), so the route step runs one job over its input."""
+    plans: list[str] = []
+    eagerness: list[bool] = []
+    materialise = job._materialise
+
+    def capture(df: DataFrame, eager: bool = True) -> DataFrame:
+        plans.append(_plan(df))
+        eagerness.append(eager)
+        return materialise(df, eager)
+
+    monkeypatch.setattr(job, "_materialise", capture)
+    spark.conf.set("spark.sql.debug.maxToStringFields", "1000")
+    try:
+        run_job(spark, gen(tmp_path / "raw", "jsonl", events=300), tmp_path / "out", "jsonl")
+    finally:
+        spark.conf.unset("spark.sql.debug.maxToStringFields")
+    assert eagerness[:2] == [False, True]  # the routed rows, then the tally that computes them
+    sessionized = next(p for p in plans if "Window [" in p).splitlines()
+    start = next(i for i, line in enumerate(sessionized) if "BroadcastExchange" in line)
+    depth = len(sessionized[start]) - len(sessionized[start].lstrip(" :|+-"))
+    lookup = [sessionized[start]]
+    for line in sessionized[start + 1 :]:
+        if len(line) - len(line.lstrip(" :|+-")) <= depth:
+            break
+        lookup.append(line)
+    scans = [line for line in lookup if "Scan ExistingRDD" in line]
+    assert scans, "\n".join(lookup)
+    for scan in scans:
+        assert "source_file#" not in scan and re.search(r"\bn#\d", scan), (
+            f"the lookup reads the routed rows: {scan}"
+        )

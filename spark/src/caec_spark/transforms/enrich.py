@@ -37,24 +37,26 @@ def _param(url: Column, name: str) -> Column:
     return F.when((F.instr(url, f"{name}=") == 0) | (v == ""), F.lit(None).cast("string")).otherwise(v)
 
 
-def user_agent_classes(df: DataFrame) -> DataFrame:
+def user_agent_classes(df: DataFrame, distinct: DataFrame | None = None) -> DataFrame:
     """One row per distinct user agent (null included) with its crawler evidence and device type.
 
     Why a lookup table: logs repeat a small set of user agents (tens to a few hundred thousand distinct
     in millions of lines), and classifying per event was most of the job's CPU. The classifier
     (:mod:`caec_spark.user_agents`: crawler-user-agents and ua-parser) runs in Python over the distinct
-    values only; joining its result back is exact.
+    values only; joining its result back is exact. ``distinct``: ``df``'s distinct user agents when
+    already known (one ``user_agent`` column), so ``df`` is not read for them.
     """
-    return df.select("user_agent").distinct().mapInArrow(classify_arrow, UA_CLASS_SCHEMA)
+    values = df.select("user_agent").distinct() if distinct is None else distinct
+    return values.mapInArrow(classify_arrow, UA_CLASS_SCHEMA)
 
 
-def with_user_agent_classes(df: DataFrame) -> DataFrame:
+def with_user_agent_classes(df: DataFrame, distinct: DataFrame | None = None) -> DataFrame:
     """``df`` plus ``crawler`` and ``device_type`` of its ``user_agent`` (a broadcast lookup join).
 
     Broadcast: the distinct user agents are few next to the events; null-safe, so events without a
-    user agent are kept.
+    user agent are kept. ``distinct``: as for :func:`user_agent_classes`.
     """
-    ua = F.broadcast(user_agent_classes(df).withColumnRenamed("user_agent", "_ua"))
+    ua = F.broadcast(user_agent_classes(df, distinct).withColumnRenamed("user_agent", "_ua"))
     return df.join(ua, df["user_agent"].eqNullSafe(ua["_ua"]), "left").drop("_ua")
 
 
@@ -78,15 +80,16 @@ def event_id_col() -> Column:
     )
 
 
-def enrich(df: DataFrame, salt: str) -> DataFrame:
+def enrich(df: DataFrame, salt: str, user_agents: DataFrame | None = None) -> DataFrame:
     """Add visitor_id, page_path, utm_*, device_type, crawler pattern, event_date, is_late.
 
-    Drops the clear visitor key and IP.
+    Drops the clear visitor key and IP. ``user_agents``: ``df``'s distinct user agents when already known
+    (:func:`user_agent_classes`).
     """
     path = F.regexp_extract(F.col("page_url"), PAGE_PATH_RE, 1)
     event_date = F.to_date("event_ts")
     return (
-        with_user_agent_classes(df)
+        with_user_agent_classes(df, user_agents)
         .withColumn("visitor_id", visitor_hash(F.col("visitor_key"), salt))
         .withColumn(
             "page_path", F.when(F.col("page_url").isNotNull(), F.when(path == "", "/").otherwise(path))
