@@ -16,10 +16,11 @@ Both engines get the same memory budget (``--memory``, default 12g: Spark's driv
 (children's rusage, exact) and peak memory (a /proc sampler costing under 1% of a core, 0.6% on Spark
 runs; see :mod:`caec_spark_dev.measure`), events/s, and the ratio of Spark's wall time to each DuckDB
 run's; with several rounds, the medians of wall and CPU seconds and the highest peak (every round's own
-figures are in ``results.json``). The issue-18 targets are checked on Spark's (median) wall time: 100k <= 20
-s, 1M <= 40 s, 10M <= 150 s, and events/s at 10M >= at 1M. Prints a Markdown table (also
-``<out>/results.md``) and writes ``<out>/results.json``; exits 1 when the engines' counts disagree in any round. A target missed is reported, not an error. The 10M staging
-output stays in ``<out>/10m/staging`` (``make bench-dbt`` reuses it); raw inputs in ``<out>/<size>/raw``.
+figures are in ``results.json``). The issue-18 targets are checked on Spark's (median) wall time: 100k <=
+20 s, 1M <= 40 s, 10M <= 150 s, and events/s at 10M >= at 1M. Prints a Markdown table (also
+``<out>/results.md``) and writes ``<out>/results.json``; exits 1 when the engines' counts disagree in any
+round. A target missed is reported, not an error. The 10M staging output stays in ``<out>/10m/staging``
+(``make bench-dbt`` reuses it); raw inputs in ``<out>/<size>/raw``.
 """
 
 from __future__ import annotations
