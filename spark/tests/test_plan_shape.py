@@ -71,16 +71,15 @@ def test_the_check_can_fail(spark: SparkSession) -> None:
     assert "Sort [" in plan
 
 
-def test_carried_columns_cross_the_window_passes_packed(
+def _job_materialisations(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Between the sessionize shuffle and the unpacking at the top, only the columns the windows read
-    are separate fields; the rest travel as the one ``_carried`` struct (job._WINDOW_INPUTS)."""
-    plans: list[str] = []
+) -> list[tuple[str, bool]]:
+    """Run the job on 300 generated events; each result it materialises: (physical plan, eager)."""
+    seen: list[tuple[str, bool]] = []
     materialise = job._materialise
 
     def capture(df: DataFrame, eager: bool = True) -> DataFrame:
-        plans.append(_plan(df))
+        seen.append((_plan(df), eager))
         return materialise(df, eager)
 
     monkeypatch.setattr(job, "_materialise", capture)
@@ -89,6 +88,15 @@ def test_carried_columns_cross_the_window_passes_packed(
         run_job(spark, gen(tmp_path / "raw", "jsonl", events=300), tmp_path / "out", "jsonl")
     finally:
         spark.conf.unset("spark.sql.debug.maxToStringFields")
+    return seen
+
+
+def test_carried_columns_cross_the_window_passes_packed(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Between the sessionize shuffle and the unpacking at the top, only the columns the windows read
+    are separate fields; the rest travel as the one ``_carried`` struct (job._WINDOW_INPUTS)."""
+    plans = [plan for plan, _ in _job_materialisations(spark, tmp_path, monkeypatch)]
     sessionized = next(p for p in plans if "Window [" in p)
     lines = sessionized.splitlines()
     shuffle = next(i for i, line in enumerate(lines) if "Exchange hashpartitioning(visitor_id" in line)
@@ -105,22 +113,9 @@ def test_user_agent_lookup_reads_the_route_tally(
     """The distinct user agents that the sessionize step classifies come from the route step's small tally
     (Routed.tally), not from another pass over the routed rows; and the routed rows are computed by the
     tally's job (marked lazily), so the route step runs one job over its input."""
-    plans: list[str] = []
-    eagerness: list[bool] = []
-    materialise = job._materialise
-
-    def capture(df: DataFrame, eager: bool = True) -> DataFrame:
-        plans.append(_plan(df))
-        eagerness.append(eager)
-        return materialise(df, eager)
-
-    monkeypatch.setattr(job, "_materialise", capture)
-    spark.conf.set("spark.sql.debug.maxToStringFields", "1000")
-    try:
-        run_job(spark, gen(tmp_path / "raw", "jsonl", events=300), tmp_path / "out", "jsonl")
-    finally:
-        spark.conf.unset("spark.sql.debug.maxToStringFields")
-    assert eagerness[:2] == [False, True]  # the routed rows, then the tally that computes them
+    seen = _job_materialisations(spark, tmp_path, monkeypatch)
+    plans = [plan for plan, _ in seen]
+    assert [eager for _, eager in seen[:2]] == [False, True]  # the routed rows, then the tally computing them
     sessionized = next(p for p in plans if "Window [" in p).splitlines()
     start = next(i for i, line in enumerate(sessionized) if "BroadcastExchange" in line)
     depth = len(sessionized[start]) - len(sessionized[start].lstrip(" :|+-"))
