@@ -18,7 +18,15 @@ from typing import Any
 import pytest
 
 from caec_spark_dev.bench import _positive, main, markdown, parse_sizes, summarise, targets
-from caec_spark_dev.measure import family, parse_private, parse_status, read_memory, read_processes, tree
+from caec_spark_dev.measure import (
+    MANY_THREADS,
+    family,
+    parse_private,
+    parse_status,
+    read_memory,
+    read_processes,
+    tree,
+)
 
 MB = 2**20
 
@@ -105,6 +113,49 @@ def test_forked_children_count_only_what_they_do_not_share() -> None:
         assert first.keys() == second.keys()
         forked = next(n for n in second if n.endswith("(forked)"))
         assert first[forked] < 40 * 1024 and second[forked] >= 100 * 1024
+
+
+# Starts a child each time a line arrives on stdin (printing its pid), with THREADS threads of its own.
+SPAWNER = """
+import subprocess, sys, threading, time
+for _ in range({threads}):
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+print(0, flush=True)
+for _ in sys.stdin:
+    print(subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]).pid, flush=True)
+"""
+
+
+@pytest.mark.parametrize("threads", [MANY_THREADS + 4, 0])
+def test_sampler_lists_a_many_threaded_process_children_again_only_after_refresh(threads: int) -> None:
+    """Listing a JVM's children reads one file per thread (~150): a sampler lists them at most every
+    ``refresh`` seconds and keeps the last list in between. A few-threaded process is listed every time."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", SPAWNER.format(threads=threads)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert parent.stdin is not None and parent.stdout is not None
+    try:
+        parent.stdout.readline()  # its threads are running
+        cache: dict[int, tuple[float, list[int]]] = {}
+        assert family(parent.pid, cache=cache, refresh=60) == {parent.pid: None}
+        parent.stdin.write("\n")
+        parent.stdin.flush()
+        child = int(parent.stdout.readline())
+        if threads > MANY_THREADS:
+            assert list(cache) == [parent.pid]
+            assert family(parent.pid, cache=cache, refresh=60) == {parent.pid: None}  # the kept list
+            assert family(parent.pid, cache=cache, refresh=0) == {parent.pid: None, child: parent.pid}
+        else:
+            assert cache == {}
+            assert family(parent.pid, cache=cache, refresh=60) == {parent.pid: None, child: parent.pid}
+        assert family(parent.pid) == {parent.pid: None, child: parent.pid}  # no cache: always listed
+    finally:
+        os.killpg(parent.pid, signal.SIGKILL)
+        parent.wait()
 
 
 def test_parse_private() -> None:
