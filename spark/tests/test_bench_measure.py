@@ -115,7 +115,7 @@ def test_forked_children_count_only_what_they_do_not_share() -> None:
         assert first[forked] < 40 * 1024 and second[forked] >= 100 * 1024
 
 
-# Starts a child each time a line arrives on stdin (printing its pid), with THREADS threads of its own.
+# Runs {threads} idle threads, then starts a child (and prints its pid) for each line on stdin.
 SPAWNER = """
 import subprocess, sys, threading, time
 for _ in range({threads}):

@@ -6,8 +6,9 @@
   exits, every remaining descendant is waited for, and the difference of ``getrusage(RUSAGE_CHILDREN)``
   before and after is the user + system time of the whole tree.
 - **Peak memory** comes from a sampler thread that every ``interval`` seconds finds the tree through
-  ``/proc/<pid>/task/<tid>/children`` (a process with many threads, a JVM, at most every 2 s) and reads ``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status``
-  (kernel counters: no page-table walk, unlike ``smaps``). A child that shares its parent's address
+  ``/proc/<pid>/task/<tid>/children`` (for a process with many threads, a JVM, at most every 2 s) and
+  reads ``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status`` (kernel counters: no page-table walk, unlike
+  ``smaps``). A child that shares its parent's address
   space (a JVM's posix_spawn child before exec, which shows the whole JVM as its RSS; the JVM starts one
   for each ``chmod`` of Hadoop's local file system) counts 0. A child forked from its parent's program (a
   PySpark worker forked from its daemon) counts its private pages only, from ``smaps_rollup``, read for
