@@ -20,6 +20,7 @@ import pytest
 from caec_spark_dev.bench import _positive, main, markdown, parse_sizes, summarise, targets
 from caec_spark_dev.measure import (
     MANY_THREADS,
+    ChildCache,
     family,
     parse_private,
     parse_status,
@@ -140,7 +141,7 @@ def test_sampler_lists_a_many_threaded_process_children_again_only_after_refresh
     assert parent.stdin is not None and parent.stdout is not None
     try:
         parent.stdout.readline()  # its threads are running
-        cache: dict[int, tuple[float, list[int]]] = {}
+        cache: ChildCache = {}
         assert family(parent.pid, cache=cache, refresh=60) == {parent.pid: None}
         parent.stdin.write("\n")
         parent.stdin.flush()

@@ -13,8 +13,8 @@ concurrently), each in its own process tree:
 
 Both engines get the same memory budget (``--memory``, default 12g: Spark's driver heap, DuckDB's
 ``memory_limit``) and threads. Each run reports wall seconds, CPU seconds of its whole process tree
-(children's rusage, exact) and peak memory (a /proc sampler costing under 1% of a core, 0.6% on Spark
-runs; see :mod:`caec_spark_dev.measure`), events/s, and the ratio of Spark's wall time to each DuckDB
+(children's rusage, exact) and peak memory (a /proc sampler costing under 1% of a core, ~0.2% on
+Spark runs; see :mod:`caec_spark_dev.measure`), events/s, and the ratio of Spark's wall time to each DuckDB
 run's; with several rounds, the medians of wall and CPU seconds and the highest peak (every round's own
 figures are in ``results.json``). The issue-18 targets are checked on Spark's (median) wall time: 100k <=
 20 s, 1M <= 40 s, 10M <= 150 s, and events/s at 10M >= at 1M. Prints a Markdown table (also

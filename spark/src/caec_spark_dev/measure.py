@@ -8,9 +8,9 @@
 - **Peak memory** comes from a sampler thread that every ``interval`` seconds finds the tree through
   ``/proc/<pid>/task/<tid>/children`` (for a process with many threads, a JVM, at most every 2 s) and
   reads ``VmRSS`` and ``VmHWM`` from ``/proc/<pid>/status`` (kernel counters: no page-table walk, unlike
-  ``smaps``). A child that shares its parent's address
-  space (a JVM's posix_spawn child before exec, which shows the whole JVM as its RSS; the JVM starts one
-  for each ``chmod`` of Hadoop's local file system) counts 0. A child forked from its parent's program (a
+  ``smaps``). A child that shares its parent's address space (a JVM's posix_spawn child before exec,
+  which shows the whole JVM as its RSS; the JVM starts one for each ``chmod`` of Hadoop's local file
+  system) counts 0. A child forked from its parent's program (a
   PySpark worker forked from its daemon) counts its private pages only, from ``smaps_rollup``, read for
   those processes alone and at most every 5 s each (in between: its RSS less the shared pages of the last
   read). The sampler reports the largest such sum over the tree seen at a tick and the largest
