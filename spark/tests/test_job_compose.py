@@ -93,7 +93,7 @@ def test_large_outputs_are_written_one_file_per_date_per_core(spark: SparkSessio
     rows = spark.range(0, 600, numPartitions=6).select(
         F.col("id"), F.when(F.col("id") % 2 == 0, "2026-11-01").otherwise("2026-11-02").alias("d")
     )
-    job._write(rows, str(tmp_path / "out"), "d")
+    job._write(rows, str(tmp_path / "out"), "quarantine", "d")
     files = {p.name: len(list(p.glob("*.parquet"))) for p in (tmp_path / "out").glob("d=*")}
     cores = spark.sparkContext.defaultParallelism
     assert files == {"d=2026-11-01": cores, "d=2026-11-02": cores}  # 6 each without the coalesce

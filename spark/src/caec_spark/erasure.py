@@ -195,7 +195,9 @@ def erase_staging(
             version = pointer.version(name, key)
             src = pub.version_uri(ds, key, version or "")
             kept = spark.read.parquet(src).where(~match)
-            kept.write.mode("overwrite").parquet(join_uri(stage_root, name, f"{ds.column}={key}"))
+            pub.without_dictionary(kept.write.mode("overwrite"), name).parquet(
+                join_uri(stage_root, name, f"{ds.column}={key}")
+            )
         if counts:
             removed[name] = dict(sorted(counts.items()))
             staged[name] = [join_uri(stage_root, name)]

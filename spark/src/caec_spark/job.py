@@ -22,13 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark import StorageLevel
-from pyspark.sql import Column, DataFrame, DataFrameWriter, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from caec_spark import erasure, io
@@ -83,16 +81,6 @@ QUARANTINE_COLUMNS = (
     "run_id",
 )
 STAGES = ("route", "sessionize", "stage", "reconcile", "publish")
-# Columns whose values are (nearly) unique per row, written without a Parquet dictionary. The writer would
-# otherwise hash every value into a per-column dictionary in each open file, only to find at close that
-# the dictionary is larger than the plain values and drop it (the files record PLAIN for these columns
-# either way): CPU and, with up to 64 files open per write task, memory spent for nothing. 1M events, three
-# alternating pairs: the stage step 11-12 s against 13-19 s, peak memory 3.1-3.4 GB against 3.9-5.1 GB.
-PLAIN_COLUMNS = {
-    "events": ("event_id", "event_ts", "source_line"),
-    "sessions": ("session_id", "session_start", "session_end", "duration_s"),
-    "state": ("visitor_id", "session_id", "last_t", "run_start_t", "session_start_t"),
-}
 # Local checkpoints keep their row blocks serialized: one byte buffer per block instead of millions of row
 # objects. Spark's default for them (deserialized) did not fit a 12g heap's storage memory at 10M events:
 # blocks spilled to disk, were re-read by every later step and failed to re-cache each time (a Spark-only
@@ -436,38 +424,36 @@ def stage(spark: SparkSession, cfg: RunConfig, prior: Prior, routed: Routed, ses
         events_schema=sess.events.schema,
     )
     _step("stage", f"staging under {root}")
-    writes: dict[str, Callable[[], None]] = {
-        "events": lambda: _write(
-            sess.events, staged.uri("events"), "event_date", plain=PLAIN_COLUMNS["events"]
-        ),
-        "sessions": lambda: _write(
-            _sessions_out(spark, cfg.window, prior, sess),
-            staged.uri("sessions"),
-            "session_date",
-            plain=PLAIN_COLUMNS["sessions"],
-        ),
-        "quarantine": lambda: _write(
-            quarantine_rows(routed.rows, cfg),
-            staged.quarantine_root,
-            "ingest_date",
-            ["source_file", "source_line"],
-        ),
-        "state": lambda: _without_dictionary(
-            anchors_from(sess.rows.where(F.col("route") != "earlier"), sess.anchors).write.mode("overwrite"),
-            PLAIN_COLUMNS["state"],
-        ).parquet(staged.uri("state")),
-    }
+    # One write after the other, never two at once: parquet-java 1.17 (the one Spark 4.3 ships) makes every
+    # file's column writers from the properties of whichever Parquet writer in the JVM was set up last (a
+    # shared default factory, apache/parquet-java#3497), and these writes differ in their options (each
+    # dataset its own pub.PLAIN_COLUMNS, quarantine none). Submitted together from one thread each, they
+    # took each other's in about one test run of ten: a file dictionary-encoded where its writer said not to.
+    # Together they filled the cores the events' last tasks leave idle, worth 2.3 s of this step's ~51 s
+    # at 10M (three alternating pairs, 49.1 vs 51.4 s) and less than the noise at 1M (6.3 vs 6.6 s).
+    _write(sess.events, staged.uri("events"), "events", "event_date")
+    _write(_sessions_out(spark, cfg.window, prior, sess), staged.uri("sessions"), "sessions", "session_date")
+    _write(
+        quarantine_rows(routed.rows, cfg),
+        staged.quarantine_root,
+        "quarantine",
+        "ingest_date",
+        ["source_file", "source_line"],
+    )
+    pub.without_dictionary(
+        anchors_from(sess.rows.where(F.col("route") != "earlier"), sess.anchors).write.mode("overwrite"),
+        pub.STATE,
+    ).parquet(staged.uri("state"))
     if sess.prev_events is not None:
         updated_prev = sess.complete.where(~F.col("_window")).select(*EVENT_COLUMNS)
         kept = sess.prev_events.join(sess.touched, "session_id", "left_anti").select(*EVENT_COLUMNS)
-        writes["events_prev"] = lambda: _write(
+        _write(
             kept.unionByName(updated_prev),
             staged.uri("events_prev"),
+            "events",
             "event_date",
             ["visitor_id", "event_ts", "event_id"],
-            plain=PLAIN_COLUMNS["events"],
         )
-    _run_concurrently(writes)
     return staged
 
 
@@ -673,32 +659,9 @@ def _by_route(route_counts: RouteCounts) -> dict[str, int]:
     return out
 
 
-def _run_concurrently(jobs: dict[str, Callable[[], None]]) -> None:
-    """Run independent Spark writes from one driver thread each, largest first; the first error is raised
-    once all have ended.
-
-    Why: each write is a Spark job whose last tasks leave cores idle (the events' two coalesced tasks
-    end unevenly; the small outputs are a few short tasks each). Submitted together, Spark's FIFO
-    scheduler gives the next job's tasks every core the previous one frees. Outputs are separate
-    folders; the reconcile stage reads them back only after all have been written.
-    """
-    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="caec-write") as pool:
-        futures = [pool.submit(job) for job in jobs.values()]
-    for future in futures:
-        future.result()
-
-
-def _without_dictionary(writer: DataFrameWriter, columns: tuple[str, ...]) -> DataFrameWriter:
-    """``writer`` with Parquet dictionary encoding off for ``columns`` (parquet-mr's per-column option)."""
-    for c in columns:
-        writer = writer.option(f"parquet.enable.dictionary#{c}", "false")
-    return writer
-
-
-def _write(
-    df: DataFrame, uri: str, partition: str, sort: list[str] | None = None, plain: tuple[str, ...] = ()
-) -> None:
-    """Parquet partitioned by ``partition`` (``plain``: columns without a dictionary, :data:`PLAIN_COLUMNS`).
+def _write(df: DataFrame, uri: str, dataset: str, partition: str, sort: list[str] | None = None) -> None:
+    """Parquet of ``dataset`` partitioned by ``partition`` (its columns in
+    :data:`caec_spark.publish.PLAIN_COLUMNS` without a dictionary).
 
     With ``sort`` (small outputs): one file per partition value, sorted by it. Without: each task writes
     its rows in their cached order (events and sessions are clustered by visitor there) into one file per
@@ -712,4 +675,4 @@ def _write(
         df = df.repartition(partition).sortWithinPartitions(partition, *sort)
     elif _local(df.sparkSession):
         df = df.coalesce(max(1, df.sparkSession.sparkContext.defaultParallelism))
-    _without_dictionary(df.write.mode("overwrite").partitionBy(partition), plain).parquet(uri)
+    pub.without_dictionary(df.write.mode("overwrite").partitionBy(partition), dataset).parquet(uri)
