@@ -115,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _erase(args: argparse.Namespace) -> int:
     import json
 
-    from caec_spark.erasure import Request, run_erasure
+    from caec_spark.erasure import ConcurrentPublishError, Request, run_erasure
+    from caec_spark.publish import PublishLockTimeout
     from caec_spark.session import get_spark
 
     now = dt.datetime.now(dt.UTC)
@@ -151,6 +152,9 @@ def _erase(args: argparse.Namespace) -> int:
     spark = get_spark(master=args.master)
     try:
         entry = run_erasure(spark, cfg, request, request_id, args.requested_by, now)
+    except (ConcurrentPublishError, PublishLockTimeout) as exc:
+        print(f"caec-spark erase: FAILED: {exc}", file=sys.stderr)
+        return 1
     finally:
         spark.stop()
     print(json.dumps(entry, sort_keys=True))
@@ -160,6 +164,7 @@ def _erase(args: argparse.Namespace) -> int:
 def _sessionize(args: argparse.Namespace) -> int:
     from caec_spark.io import local_input_bytes
     from caec_spark.job import ReconciliationError, run
+    from caec_spark.publish import PublishLockTimeout
     from caec_spark.session import JavaNotFoundError, get_spark
 
     try:
@@ -201,6 +206,9 @@ def _sessionize(args: argparse.Namespace) -> int:
         return 2
     except ReconciliationError as exc:
         print(f"caec-spark sessionize: FAILED reconciliation: {exc}", file=sys.stderr)
+        return 1
+    except PublishLockTimeout as exc:
+        print(f"caec-spark sessionize: FAILED publish: {exc}", file=sys.stderr)
         return 1
     finally:
         spark.stop()

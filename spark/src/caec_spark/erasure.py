@@ -205,18 +205,20 @@ def erase_staging(
     if not staged:
         return removed
     _, entries = pub.move_versions(spark, cfg, staged)
-    latest = pub.load_pointer(spark, cfg.output_uri)
-    moved = [e for e in entries if latest.version(e.dataset, e.key) != pointer.version(e.dataset, e.key)]
-    if moved:
-        # The versions just written were filtered from what this erasure read: publishing them would undo
-        # the other run's publish of those partitions. Its versions are left for garbage collection.
-        io.delete(spark, stage_root)
-        raise ConcurrentPublishError(
-            f"{len(moved)} partition(s) were published by run {latest.writer} while erasing "
-            f"(e.g. {moved[0].dataset} {moved[0].key}); nothing was published: run the erasure again"
-        )
-    new = advance(latest, entries, cfg.run_id)
-    io.write_text(spark, pub.pointer_uri(cfg.output_uri), new.to_text())
+    # Re-read, check and write under the pointer lock, as a run's publish does (publish.pointer_lock).
+    with pub.pointer_lock(spark, cfg.output_uri, cfg.run_id):
+        latest = pub.load_pointer(spark, cfg.output_uri)
+        moved = [e for e in entries if latest.version(e.dataset, e.key) != pointer.version(e.dataset, e.key)]
+        if moved:
+            # The versions just written were filtered from what this erasure read: publishing them would
+            # undo the other run's publish of those partitions. Its versions are left for garbage collection.
+            io.delete(spark, stage_root)
+            raise ConcurrentPublishError(
+                f"{len(moved)} partition(s) were published by run {latest.writer} while erasing "
+                f"(e.g. {moved[0].dataset} {moved[0].key}); nothing was published: run the erasure again"
+            )
+        new = advance(latest, entries, cfg.run_id)
+        io.write_text(spark, pub.pointer_uri(cfg.output_uri), new.to_text())
     progress("publish", f"published generation {new.generation} without the erased visitor(s)")
     pub.collect_garbage(spark, cfg, latest, new, now)
     # Unlike a run's, the versions this erasure replaced are deleted now, not one publish later: they

@@ -349,6 +349,50 @@ def write_text(spark: SparkSession, uri: str, text: str) -> None:
         out.close()
 
 
+def create_exclusive(spark: SparkSession, uri: str, text: str) -> bool:
+    """Create a small file holding ``text`` only if no file is at ``uri``: True if this call created it,
+    False if one was there (or another caller created it first). Atomic, so callers can use it as a lock.
+
+    Locally: ``O_CREAT | O_EXCL`` (the kernel decides; Hadoop's local create checks and then creates).
+    Elsewhere: Hadoop's create without overwrite; the GCS connector sends that upload with a generation-0
+    precondition, so of two writers racing for a missing object exactly one succeeds.
+    """
+    local = _local_path(uri)
+    if local is not None:
+        local.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(local, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        return True
+    return _create_exclusive_hadoop(spark, uri, text)
+
+
+def _create_exclusive_hadoop(spark: SparkSession, uri: str, text: str) -> bool:
+    """:func:`create_exclusive` through Hadoop's FileSystem API. A lost race may surface at create (the
+    object exists) or only when the upload ends (its precondition failed): either way the file then holds
+    the winner's text, which is how this call tells a lost race from an I/O error."""
+    fs, path = _jvm_path(spark, uri)
+    if fs.exists(path):
+        return False
+    try:
+        out = fs.create(path, False)
+        try:
+            out.write(bytearray(text.encode("utf-8")))
+        finally:
+            out.close()
+    except Exception:  # py4j wraps the JVM's exception; what is at ``uri`` now decides
+        current = read_text(spark, uri)
+        if current is None:
+            raise
+        return current == text
+    return True
+
+
 def read_json(spark: SparkSession, uri: str) -> dict[str, Any]:
     """Read a small JSON file (used by tests and tools to read manifests by URI)."""
     text = read_text(spark, uri)

@@ -6,11 +6,20 @@ the run's manifest (invisible until referenced), (3) write the pointer (:mod:`ca
 one file write is the publish, (4) delete what the *previous* generation retired and folders of runs
 that died before their pointer write. A kill anywhere before (3) leaves the old pointer, so every
 reader still resolves the old versions, which nothing has touched.
+
+Runs publish into one root side by side (Kubernetes runs up to four days at once), so (3) is a
+read-merge-write of the pointer under :func:`pointer_lock`: without it, two runs that re-read the same
+generation would each write their own next one, and the later write would drop the other's partitions.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, DataFrameWriter, SparkSession
@@ -26,6 +35,13 @@ from caec_spark.pointer import MANIFESTS, POINTER_NAME, Entry, Pointer, advance,
 # may belong to a run still writing (Kubernetes runs days side by side) and are left alone.
 STALE_AFTER = dt.timedelta(hours=12)
 STATE = "state"
+# The lock beside the pointer (:func:`pointer_lock`). Held for a re-read and one small write: seconds.
+# Older than LOCK_STALE, its holder died in between and the lock is removed; a run waits up to LOCK_WAIT
+# (several LOCK_STALE) for it before failing.
+LOCK_NAME = "_current.lock"
+LOCK_STALE = dt.timedelta(minutes=5)
+LOCK_WAIT = dt.timedelta(minutes=20)
+LOCK_POLL_S = 1.0
 
 
 # Columns whose values are (nearly) unique per row, written without a Parquet dictionary. The writer would
@@ -164,24 +180,85 @@ def move_state(spark: SparkSession, cfg: RunConfig, staged: str) -> Entry:
     return Entry(STATE, key, cfg.run_id)
 
 
+class PublishLockTimeout(RuntimeError):
+    """Another run held the pointer lock for longer than :data:`LOCK_WAIT`; nothing was published."""
+
+
+def _lock_holder(text: str | None) -> tuple[str, dt.datetime | None]:
+    """(run id, time taken) of a lock file's text; the time None if it cannot be read."""
+    try:
+        row = json.loads(text or "")
+        return str(row["run_id"]), dt.datetime.fromisoformat(row["at"])
+    except (ValueError, KeyError, TypeError):
+        return "unknown", None
+
+
+@contextlib.contextmanager
+def pointer_lock(
+    spark: SparkSession,
+    output_uri: str,
+    run_id: str,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+) -> Iterator[None]:
+    """Hold ``<output_uri>/_current.lock`` (created with :func:`caec_spark.io.create_exclusive`) while
+    the pointer is re-read, merged and written, so concurrent publishes into one root take turns.
+
+    Waiting is logged once per holder. A lock older than :data:`LOCK_STALE` (by the time written in it)
+    is removed as a dead run's, after checking it is still the one read (a live run's new lock is not).
+    Released only if still this call's own.
+    """
+    uri = join_uri(output_uri, LOCK_NAME)
+    mine = json.dumps({"run_id": run_id, "at": clock().isoformat(), "token": uuid.uuid4().hex})
+    deadline = time.monotonic() + LOCK_WAIT.total_seconds()
+    waited_for = None
+    while not io.create_exclusive(spark, uri, mine):
+        text = io.read_text(spark, uri)
+        holder, taken = _lock_holder(text)
+        if text is not None and (taken is None or clock() - taken > LOCK_STALE):
+            if io.read_text(spark, uri) == text:
+                io.delete(spark, uri)
+                progress(
+                    "publish", f"removed {uri}: left by run {holder}, taken at {taken or 'unknown time'}"
+                )
+            continue
+        if time.monotonic() > deadline:
+            raise PublishLockTimeout(
+                f"{uri} has been held by run {holder} for longer than {LOCK_WAIT}; nothing was published. "
+                f"If that run is gone, delete the lock file and re-run."
+            )
+        if text is not None and holder != waited_for:
+            waited_for = holder
+            progress("publish", f"waiting for run {holder} to finish publishing ({uri})")
+        time.sleep(LOCK_POLL_S)
+    try:
+        yield
+    finally:
+        if io.read_text(spark, uri) == mine:
+            io.delete(spark, uri)
+        else:
+            progress("publish", f"{uri} was no longer this run's when it ended (held past {LOCK_STALE})")
+
+
 def commit(
     spark: SparkSession, cfg: RunConfig, entries: list[Entry], read_at: Pointer, now: dt.datetime
 ) -> Pointer:
     """Write the next pointer (the publish), then collect garbage. Returns the new pointer.
 
-    The pointer is re-read right before writing: if another run published since this run started
-    (``read_at``), its entries are kept and this run's replace only the partitions it wrote.
+    The pointer is re-read right before writing, under :func:`pointer_lock`: if another run published
+    since this run started (``read_at``), its entries are kept and this run's replace only the
+    partitions it wrote.
     """
     uri = pointer_uri(cfg.output_uri)
-    latest = load_pointer(spark, cfg.output_uri)
-    if latest.generation != read_at.generation:
-        progress(
-            "publish",
-            f"{POINTER_NAME} moved from generation {read_at.generation} to {latest.generation} "
-            f"(run {latest.writer}) while this run worked: merging into it",
-        )
-    new = advance(latest, [*entries, Entry(MANIFESTS, cfg.run_id, cfg.run_id)], cfg.run_id)
-    io.write_text(spark, uri, new.to_text())
+    with pointer_lock(spark, cfg.output_uri, cfg.run_id):
+        latest = load_pointer(spark, cfg.output_uri)
+        if latest.generation != read_at.generation:
+            progress(
+                "publish",
+                f"{POINTER_NAME} moved from generation {read_at.generation} to {latest.generation} "
+                f"(run {latest.writer}) while this run worked: merging into it",
+            )
+        new = advance(latest, [*entries, Entry(MANIFESTS, cfg.run_id, cfg.run_id)], cfg.run_id)
+        io.write_text(spark, uri, new.to_text())
     progress("publish", f"published generation {new.generation}: {uri}")
     collect_garbage(spark, cfg, latest, new, now)
     return new

@@ -1,0 +1,136 @@
+"""Concurrent publishes into one root take turns on the pointer (publish.pointer_lock): none is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from caec_spark import io
+from caec_spark import publish as pub
+from caec_spark.config import DayWindow, RunConfig
+from caec_spark.pointer import Entry, Pointer
+
+DAY = dt.date(2026, 11, 1)
+NOW = dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.UTC)
+
+
+def _cfg(out: Path, run_id: str) -> RunConfig:
+    return RunConfig(
+        input_uri="",
+        fmt="jsonl",
+        output_uri=str(out),
+        window=DayWindow(DAY, DAY + dt.timedelta(days=1)),
+        run_id=run_id,
+    )
+
+
+def _lock(out: Path) -> Path:
+    return out / pub.LOCK_NAME
+
+
+@pytest.fixture(autouse=True)
+def _fast_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pub, "LOCK_POLL_S", 0.05)
+
+
+def test_create_exclusive_creates_once_locally_and_through_hadoop(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    local = tmp_path / "a" / "lock"
+    assert io.create_exclusive(spark, str(local), "first")
+    assert not io.create_exclusive(spark, str(local), "second")
+    assert local.read_text() == "first"
+    # the branch gs:// takes, run against the local file system through Hadoop
+    uri = f"file:{tmp_path / 'b' / 'lock'}"
+    assert io._create_exclusive_hadoop(spark, uri, "first")
+    assert not io._create_exclusive_hadoop(spark, uri, "second")
+    assert io.read_text(spark, uri) == "first"
+
+
+def test_two_runs_publishing_at_once_both_stay_published(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Run a stops between re-reading the pointer and writing it; run b publishes meanwhile. Without the
+    lock b wrote generation 1 and a then wrote its own generation 1 over it, dropping b's partition."""
+    out = tmp_path / "out"
+    in_critical_section, resume = threading.Event(), threading.Event()
+    real_advance = pub.advance
+
+    def advance(old: Pointer, published: list[Entry], writer: str) -> Pointer:
+        if writer == "a":
+            in_critical_section.set()
+            assert resume.wait(30)
+        return real_advance(old, published, writer)
+
+    monkeypatch.setattr(pub, "advance", advance)
+    errors: list[BaseException] = []
+
+    def publish(run_id: str, key: str) -> None:
+        try:
+            pub.commit(spark, _cfg(out, run_id), [Entry("events", key, run_id)], Pointer(), NOW)
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    a = threading.Thread(target=publish, args=("a", "2026-11-01"))
+    b = threading.Thread(target=publish, args=("b", "2026-11-02"))
+    a.start()
+    assert in_critical_section.wait(30)
+    b.start()
+    b.join(3)
+    b_waited = b.is_alive()
+    resume.set()
+    a.join(60)
+    b.join(60)
+    assert not errors, errors
+    final = pub.load_pointer(spark, str(out))
+    assert (final.version("events", "2026-11-01"), final.version("events", "2026-11-02")) == ("a", "b")
+    assert final.generation == 2 and final.writer == "b"
+    assert b_waited, "run b published while run a held the lock"
+    assert not _lock(out).exists()
+
+
+def test_a_dead_runs_lock_is_removed(
+    spark: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    taken = dt.datetime.now(dt.UTC) - pub.LOCK_STALE - dt.timedelta(seconds=5)
+    _lock(out).write_text(json.dumps({"run_id": "dead", "at": taken.isoformat(), "token": "x"}))
+    new = pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
+    assert new.version("events", "2026-11-01") == "r1"
+    assert not _lock(out).exists()
+    assert "left by run dead" in capsys.readouterr().err
+
+
+def test_a_live_runs_lock_is_waited_for_then_the_publish_fails_with_its_holder_named(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(pub, "LOCK_WAIT", dt.timedelta(seconds=0.5))
+    out = tmp_path / "out"
+    out.mkdir()
+    held = json.dumps({"run_id": "busy", "at": dt.datetime.now(dt.UTC).isoformat(), "token": "x"})
+    _lock(out).write_text(held)
+    with pytest.raises(pub.PublishLockTimeout, match="held by run busy"):
+        pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
+    assert pub.load_pointer(spark, str(out)).generation == 0, "published without the lock"
+    assert _lock(out).read_text() == held, "another run's live lock was touched"
+    assert "waiting for run busy" in capsys.readouterr().err
+
+
+def test_the_lock_is_released_when_the_pointer_write_fails(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+
+    def failing_write(*_: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(io, "write_text", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
+    assert not _lock(out).exists()
