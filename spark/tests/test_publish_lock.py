@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -134,3 +135,40 @@ def test_the_lock_is_released_when_the_pointer_write_fails(
     with pytest.raises(OSError, match="disk full"):
         pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
     assert not _lock(out).exists()
+
+
+def test_a_run_that_waited_writes_the_time_it_took_the_lock(spark: SparkSession, tmp_path: Path) -> None:
+    """Its lock must not look older than it is: a run that waited longer than LOCK_STALE and then wrote the
+    time it started waiting would have its live lock removed by the next run."""
+    out = tmp_path / "out"
+    out.mkdir()
+    start = dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.UTC)
+    calls = iter(range(1_000_000))
+
+    def clock() -> dt.datetime:  # a minute passes between any two readings
+        return start + dt.timedelta(minutes=next(calls))
+
+    # held by a live run (taken "later" than anything this clock reads while the test runs)
+    _lock(out).write_text(json.dumps({"run_id": "busy", "at": (start + dt.timedelta(days=1)).isoformat()}))
+    releaser = threading.Timer(0.3, _lock(out).unlink)
+    releaser.start()
+    with pub.pointer_lock(spark, str(out), "r1", clock=clock):
+        taken = dt.datetime.fromisoformat(json.loads(_lock(out).read_text())["at"])
+    releaser.join()
+    assert taken - start > pub.LOCK_STALE, f"the lock says it was taken at {taken}, when the wait began"
+    assert not _lock(out).exists()
+
+
+def test_an_unreadable_lock_is_aged_by_its_file_time(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pub, "LOCK_WAIT", dt.timedelta(seconds=0.3))
+    out = tmp_path / "out"
+    out.mkdir()
+    _lock(out).write_text("not json")
+    with pytest.raises(pub.PublishLockTimeout, match="held by run unknown"):
+        pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
+    old = (dt.datetime.now(dt.UTC) - pub.LOCK_STALE - dt.timedelta(minutes=1)).timestamp()
+    os.utime(_lock(out), (old, old))
+    new = pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
+    assert new.version("events", "2026-11-01") == "r1"

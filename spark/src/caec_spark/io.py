@@ -353,21 +353,27 @@ def create_exclusive(spark: SparkSession, uri: str, text: str) -> bool:
     """Create a small file holding ``text`` only if no file is at ``uri``: True if this call created it,
     False if one was there (or another caller created it first). Atomic, so callers can use it as a lock.
 
-    Locally: ``O_CREAT | O_EXCL`` (the kernel decides; Hadoop's local create checks and then creates).
-    Elsewhere: Hadoop's create without overwrite; the GCS connector sends that upload with a generation-0
-    precondition, so of two writers racing for a missing object exactly one succeeds.
+    The file appears with its whole text or not at all. Locally: the text is written to a temporary file
+    that is then hard-linked to ``uri`` (``link(2)`` fails if the name exists: the kernel decides; Hadoop's
+    local create checks and then creates). Elsewhere: Hadoop's create without overwrite; the GCS connector
+    sends that upload with a generation-0 precondition, so of two writers racing for a missing object
+    exactly one succeeds, and an object is visible only once its upload completed.
     """
     local = _local_path(uri)
     if local is not None:
         local.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
         try:
-            fd = os.open(local, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+            os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(tmp, local)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        finally:
+            Path(tmp).unlink(missing_ok=True)
         return True
     return _create_exclusive_hadoop(spark, uri, text)
 

@@ -203,18 +203,25 @@ def pointer_lock(
     """Hold ``<output_uri>/_current.lock`` (created with :func:`caec_spark.io.create_exclusive`) while
     the pointer is re-read, merged and written, so concurrent publishes into one root take turns.
 
-    Waiting is logged once per holder. A lock older than :data:`LOCK_STALE` (by the time written in it)
-    is removed as a dead run's, after checking it is still the one read (a live run's new lock is not).
-    Released only if still this call's own.
+    Waiting is logged once per holder. A lock older than :data:`LOCK_STALE` (by the time written in it,
+    else by the file's time) is removed as a dead run's, after checking it is still the one read (a live
+    run's new lock is not). Released only if still this call's own.
     """
     uri = join_uri(output_uri, LOCK_NAME)
-    mine = json.dumps({"run_id": run_id, "at": clock().isoformat(), "token": uuid.uuid4().hex})
+    token = uuid.uuid4().hex
     deadline = time.monotonic() + LOCK_WAIT.total_seconds()
     waited_for = None
-    while not io.create_exclusive(spark, uri, mine):
+    while True:
+        # the time of this attempt, not of the first: a run that waited must not take a lock that looks stale
+        mine = json.dumps({"run_id": run_id, "at": clock().isoformat(), "token": token})
+        if io.create_exclusive(spark, uri, mine):
+            break
         text = io.read_text(spark, uri)
+        if text is None:  # released since
+            continue
         holder, taken = _lock_holder(text)
-        if text is not None and (taken is None or clock() - taken > LOCK_STALE):
+        held = clock() - taken if taken is not None else io.age(spark, uri, clock())
+        if held > LOCK_STALE:
             if io.read_text(spark, uri) == text:
                 io.delete(spark, uri)
                 progress(
@@ -226,7 +233,7 @@ def pointer_lock(
                 f"{uri} has been held by run {holder} for longer than {LOCK_WAIT}; nothing was published. "
                 f"If that run is gone, delete the lock file and re-run."
             )
-        if text is not None and holder != waited_for:
+        if holder != waited_for:
             waited_for = holder
             progress("publish", f"waiting for run {holder} to finish publishing ({uri})")
         time.sleep(LOCK_POLL_S)
