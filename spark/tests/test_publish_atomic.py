@@ -19,6 +19,7 @@ import pytest
 from helpers import START, gen, read, run_job
 from pyspark.sql import SparkSession
 
+from caec_spark import publish as pub
 from caec_spark.pointer import POINTER_NAME, parse
 from caec_spark.publish import STALE_AFTER, LayoutError
 
@@ -86,7 +87,7 @@ def raws(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def test_a_killed_publish_keeps_the_old_window_and_garbage_is_collected(
-    spark: SparkSession, raws: tuple[Path, Path], tmp_path: Path
+    spark: SparkSession, raws: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     old_raw, new_raw = raws
     out = tmp_path / "out"
@@ -101,6 +102,9 @@ def test_a_killed_publish_keeps_the_old_window_and_garbage_is_collected(
     _kill_run(new_raw, out, "killed-before-pointer", "write_text", 2)
     assert (out / "manifests" / "run_id=killed-before-pointer.json").exists()
     assert (out / POINTER_NAME).read_text() == pointer_before
+    # killed holding the pointer lock: the next run removes it once it is LOCK_STALE old (5 min; 1 s here)
+    assert json.loads((out / pub.LOCK_NAME).read_text())["run_id"] == "killed-before-pointer"
+    monkeypatch.setattr(pub, "LOCK_STALE", dt.timedelta(seconds=1))
     assert _counts(spark, out) == old_counts
     assert parse(pointer_before).keys("manifests") == ["old"]
 
@@ -112,6 +116,7 @@ def test_a_killed_publish_keeps_the_old_window_and_garbage_is_collected(
         "quarantine": new.counts["quarantined"],
     }
     assert new_counts != old_counts
+    assert not (out / pub.LOCK_NAME).exists()
     pointer = parse((out / POINTER_NAME).read_text())
     assert pointer.generation == 2 and pointer.keys("manifests") == ["new", "old"]
     day = START.isoformat()
