@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
@@ -66,3 +68,19 @@ def read(spark: SparkSession, out: Path | str, name: str) -> DataFrame:
 
 def with_rel_file(df: DataFrame) -> DataFrame:
     return df.withColumn("file", F.regexp_extract("source_file", r"(dt=[^/]+/[^/]+)$", 1))
+
+
+def a_raw_visitor(raw: Path) -> str:
+    """The clear visitor id of the first parseable record of the generated logs (what a steward erases)."""
+    for f in sorted(p for p in raw.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
+        data = f.read_bytes()
+        try:  # the generated logs hold corrupt and truncated files on purpose
+            text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", "replace")
+        except (OSError, EOFError):
+            continue
+        for line in text.splitlines():
+            try:
+                return str(json.loads(line)["visitor_id"])
+            except (ValueError, KeyError, TypeError):
+                continue
+    raise AssertionError(f"no visitor id in {raw}")

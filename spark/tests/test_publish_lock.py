@@ -5,16 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
+from helpers import START, a_raw_visitor, gen, run_job
 from pyspark.sql import SparkSession
 
 from caec_spark import io
 from caec_spark import publish as pub
 from caec_spark.config import DayWindow, RunConfig
-from caec_spark.pointer import Entry, Pointer
+from caec_spark.pointer import POINTER_NAME, Entry, Pointer
 
 DAY = dt.date(2026, 11, 1)
 NOW = dt.datetime(2026, 12, 5, 8, 0, tzinfo=dt.UTC)
@@ -172,3 +175,44 @@ def test_an_unreadable_lock_is_aged_by_its_file_time(
     os.utime(_lock(out), (old, old))
     new = pub.commit(spark, _cfg(out, "r1"), [Entry("events", "2026-11-01", "r1")], Pointer(), NOW)
     assert new.version("events", "2026-11-01") == "r1"
+
+
+# The child: the real CLI, with the wait for a held lock shortened from 20 minutes to 2 seconds
+SHORT_WAIT = """
+import datetime as dt, sys
+import caec_spark.publish as pub
+from caec_spark.__main__ import main
+pub.LOCK_WAIT = dt.timedelta(seconds=2)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYSPARK_SUBMIT_ARGS": "--driver-memory 1g pyspark-shell"}
+    return subprocess.run(
+        [sys.executable, "-c", SHORT_WAIT, *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_the_cli_reports_a_publish_it_could_not_lock_as_failed(spark: SparkSession, tmp_path: Path) -> None:
+    """Exit 1 with the holder named, no traceback (Airflow shows the message), nothing published."""
+    raw = gen(tmp_path / "raw", "jsonl", events=300, days=1)
+    out = tmp_path / "out"
+    end = START + dt.timedelta(days=1)
+    run_job(spark, raw, out, "jsonl", start=START, end=end, run_id="first")
+    published = (out / POINTER_NAME).read_text()
+    live = json.dumps({"run_id": "busy", "at": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat()})
+    _lock(out).write_text(live)
+    common = ["--output", str(out), "--master", "local[1]"]
+    window = ["--start", START.isoformat(), "--end", end.isoformat()]
+    run = _cli("sessionize", "--input", str(raw), "--format", "jsonl", *window, "--run-id", "second", *common)
+    erase = _cli("erase", "--user-id", a_raw_visitor(raw), "--requested-by", "steward@example", *common)
+    for proc, says in (
+        (run, "caec-spark sessionize: FAILED publish: "),
+        (erase, "caec-spark erase: FAILED: "),
+    ):
+        assert proc.returncode == 1, proc.stderr[-3000:]
+        assert says in proc.stderr and "held by run busy" in proc.stderr, proc.stderr[-3000:]
+        assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert (out / POINTER_NAME).read_text() == published
+    assert _lock(out).read_text() == live

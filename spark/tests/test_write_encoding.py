@@ -10,15 +10,13 @@ on, the test adds a low-cardinality column that the writer would otherwise dicti
 from __future__ import annotations
 
 import datetime as dt
-import gzip
-import json
 import threading
 from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from helpers import START, gen, run_job
+from helpers import START, a_raw_visitor, gen, run_job
 from pyspark.sql import DataFrameWriter, SparkSession
 
 import caec_spark.job as job
@@ -83,22 +81,6 @@ def test_every_writer_applies_its_plain_columns(
         assert not any(encoded[c] for c in PLAIN_COLUMNS[name]), (name, encoded)
 
 
-def _a_raw_visitor(raw: Path) -> str:
-    """The clear visitor id of the first parseable record of the generated logs (what a steward erases)."""
-    for f in sorted(p for p in raw.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))):
-        data = f.read_bytes()
-        try:  # the generated logs hold corrupt and truncated files on purpose
-            text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8", "replace")
-        except (OSError, EOFError):
-            continue
-        for line in text.splitlines():
-            try:
-                return str(json.loads(line)["visitor_id"])
-            except (ValueError, KeyError, TypeError):
-                continue
-    raise AssertionError(f"no visitor id in {raw}")
-
-
 def test_erasure_rewrites_keep_the_plain_columns(
     spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -115,7 +97,7 @@ def test_erasure_rewrites_keep_the_plain_columns(
         run_id="erase_1",
         salt="test-salt",
     )
-    request = erasure.Request(ids=(_a_raw_visitor(raw),), formats=("jsonl",))
+    request = erasure.Request(ids=(a_raw_visitor(raw),), formats=("jsonl",))
     entry = erasure.run_erasure(
         spark, cfg, request, "req-1", "steward@example", dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     )
