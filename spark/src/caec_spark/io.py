@@ -10,7 +10,7 @@ import glob
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +315,25 @@ def _umask() -> int:
     return mask
 
 
+def _via_temp(local: Path, text: str, place: Callable[[Path, Path], None]) -> None:
+    """Write ``text`` to a new temporary file in ``local``'s folder, fsync it, then ``place(tmp, local)``
+    (rename or link it there); the temporary name never outlives the call. mkstemp makes files 0600; the
+    pointer, manifests, ledger and lock are read by other users (dbt's and Airflow's containers,
+    stewards), so the file gets the mode a plain create would have."""
+    local.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
+    tmp = Path(name)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        place(tmp, local)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """Replace a small file atomically: readers see the old or the new content, never a partial one.
 
@@ -326,20 +345,7 @@ def write_text(spark: SparkSession, uri: str, text: str) -> None:
     """
     local = _local_path(uri)
     if local is not None:
-        local.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
-        try:
-            # mkstemp makes the file 0600; the pointer, manifests and ledger are read by other users
-            # (dbt's and Airflow's containers, stewards), so give it the mode a plain create would have.
-            os.fchmod(fd, 0o666 & ~_umask())
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, local)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _via_temp(local, text, os.replace)
         return
     fs, path = _jvm_path(spark, uri)
     out = fs.create(path, True)
@@ -361,19 +367,10 @@ def create_exclusive(spark: SparkSession, uri: str, text: str) -> bool:
     """
     local = _local_path(uri)
     if local is not None:
-        local.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{local.name}.", dir=local.parent)
         try:
-            os.fchmod(fd, 0o666 & ~_umask())
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.link(tmp, local)
+            _via_temp(local, text, os.link)
         except FileExistsError:
             return False
-        finally:
-            Path(tmp).unlink(missing_ok=True)
         return True
     return _create_exclusive_hadoop(spark, uri, text)
 
