@@ -34,7 +34,7 @@ from caec_spark import io
 from caec_spark import publish as pub
 from caec_spark.config import FORMATS, RunConfig, join_uri
 from caec_spark.log import progress
-from caec_spark.pointer import advance
+from caec_spark.pointer import Pointer
 from caec_spark.transforms.enrich import visitor_hash
 
 LEDGER = "_erasure/ledger.jsonl"
@@ -205,9 +205,8 @@ def erase_staging(
     if not staged:
         return removed
     _, entries = pub.move_versions(spark, cfg, staged)
-    # Re-read, check and write under the pointer lock, as a run's publish does (publish.pointer_lock).
-    with pub.pointer_lock(spark, cfg.output_uri, cfg.run_id):
-        latest = pub.load_pointer(spark, cfg.output_uri)
+
+    def refuse_if_moved(latest: Pointer) -> None:
         moved = [e for e in entries if latest.version(e.dataset, e.key) != pointer.version(e.dataset, e.key)]
         if moved:
             # The versions just written were filtered from what this erasure read: publishing them would
@@ -217,8 +216,8 @@ def erase_staging(
                 f"{len(moved)} partition(s) were published by run {latest.writer} while erasing "
                 f"(e.g. {moved[0].dataset} {moved[0].key}); nothing was published: run the erasure again"
             )
-        new = advance(latest, entries, cfg.run_id)
-        io.write_text(spark, pub.pointer_uri(cfg.output_uri), new.to_text())
+
+    latest, new = pub.write_next_pointer(spark, cfg, entries, refuse_if_moved)
     progress("publish", f"published generation {new.generation} without the erased visitor(s)")
     pub.collect_garbage(spark, cfg, latest, new, now)
     # Unlike a run's, the versions this erasure replaced are deleted now, not one publish later: they

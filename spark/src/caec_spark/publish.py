@@ -251,6 +251,23 @@ def pointer_lock(
             progress("publish", f"{uri} was no longer this run's when it ended (held past {LOCK_STALE})")
 
 
+def write_next_pointer(
+    spark: SparkSession,
+    cfg: RunConfig,
+    entries: list[Entry],
+    check: Callable[[Pointer], None] = lambda latest: None,
+) -> tuple[Pointer, Pointer]:
+    """The pointer's read-merge-write, the one way every publisher (a run, an erasure) writes it: under
+    :func:`pointer_lock`, re-read the pointer, ``check`` it (which may raise: then nothing is written),
+    write the next generation naming ``entries``. Returns (the pointer replaced, the new one)."""
+    with pointer_lock(spark, cfg.output_uri, cfg.run_id):
+        latest = load_pointer(spark, cfg.output_uri)
+        check(latest)
+        new = advance(latest, entries, cfg.run_id)
+        io.write_text(spark, pointer_uri(cfg.output_uri), new.to_text())
+    return latest, new
+
+
 def commit(
     spark: SparkSession, cfg: RunConfig, entries: list[Entry], read_at: Pointer, now: dt.datetime
 ) -> Pointer:
@@ -260,18 +277,18 @@ def commit(
     since this run started (``read_at``), its entries are kept and this run's replace only the
     partitions it wrote.
     """
-    uri = pointer_uri(cfg.output_uri)
-    with pointer_lock(spark, cfg.output_uri, cfg.run_id):
-        latest = load_pointer(spark, cfg.output_uri)
+
+    def log_if_moved(latest: Pointer) -> None:
         if latest.generation != read_at.generation:
             progress(
                 "publish",
                 f"{POINTER_NAME} moved from generation {read_at.generation} to {latest.generation} "
                 f"(run {latest.writer}) while this run worked: merging into it",
             )
-        new = advance(latest, [*entries, Entry(MANIFESTS, cfg.run_id, cfg.run_id)], cfg.run_id)
-        io.write_text(spark, uri, new.to_text())
-    progress("publish", f"published generation {new.generation}: {uri}")
+
+    manifest = Entry(MANIFESTS, cfg.run_id, cfg.run_id)
+    latest, new = write_next_pointer(spark, cfg, [*entries, manifest], log_if_moved)
+    progress("publish", f"published generation {new.generation}: {pointer_uri(cfg.output_uri)}")
     collect_garbage(spark, cfg, latest, new, now)
     return new
 
